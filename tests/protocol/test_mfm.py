@@ -254,6 +254,14 @@ def test_nominal_is_inferred_from_the_first_accepted_value() -> None:
     assert parser.rejected == {RejectReason.OUT_OF_RANGE: 2}
 
 
+def test_first_value_of_exactly_55_hz_means_a_50_hz_grid() -> None:
+    """55.000 Hz is in both bands; the inference counts it as 50 Hz (45-55 inclusive)."""
+    parser = MfmParser()
+    assert parser.feed(b"55000\r\n55001\r\n") == [reading(55000, LineFormat.PLAIN)]
+    assert parser.nominal_frequency == 50
+    assert parser.rejected == {RejectReason.OUT_OF_RANGE: 1}
+
+
 def test_unknown_nominal_bounds_are_45_and_65_hz() -> None:
     """With no nominal yet, 44.999 and 65.001 Hz are out of range."""
     parser = MfmParser()
