@@ -131,12 +131,20 @@ async def _until_signal(
     _LOGGER.info("stopped")
 
 
+def _describe(args: argparse.Namespace) -> str:
+    """The simulated device and scenario, for the start log line."""
+    return (
+        f"mfm {args.firmware} format {args.output_format} {args.nominal} Hz, "
+        f"scenario {args.scenario}, seed {args.seed}, speed {args.speed}"
+    )
+
+
 async def _run(args: argparse.Namespace) -> None:
     """Open the link, announce it, and stream until stopped."""
     chunks = _mfm_chunks(args)
-    what = f"mfm {args.firmware} format {args.output_format} {args.nominal} Hz, scenario {args.scenario}, seed {args.seed}, speed {args.speed}"
+    what = _describe(args)
     if args.pty is not None:
-        pty = PtyLink(args.pty)
+        pty = PtyLink(args.pty.absolute())
         pty.open()
         try:
             print(pty.path, flush=True)
