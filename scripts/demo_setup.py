@@ -1,0 +1,419 @@
+"""Drive the demo's Home Assistant over HTTP: onboarding, Mains Monitor's entry, a check.
+
+Used by scripts/demo; standard library only, so it runs before anything else is set up.
+
+    demo_setup.py up --pid PID --port socket://127.0.0.1:7777
+    demo_setup.py check --wait 60 [--screenshot FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+from http import HTTPStatus
+import json
+from pathlib import Path
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any
+import urllib.error
+import urllib.parse
+import urllib.request
+
+DOMAIN = "mains_monitor"
+USERNAME = "demo"
+PASSWORD = "demo-password"
+OWNER_NAME = "Demo"
+LANGUAGE = "en"
+# Home Assistant usually answers within a minute; a cold start after an update can take longer.
+START_TIMEOUT = 120.0
+# The config flow reads real frames from the simulator before it creates the entry.
+FLOW_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 30.0
+# Config entry states of an integration that could not be set up.
+FAILED_STATES = {"setup_error", "setup_retry", "migration_error"}
+# Headless, and nothing that would try to reach the internet.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+class DemoError(Exception):
+    """A step of the demo's set-up failed."""
+
+
+class HTTPStatusError(DemoError):
+    """Home Assistant answered with an HTTP error."""
+
+    def __init__(self, message: str, status: int) -> None:
+        """Keep the status next to the message."""
+        super().__init__(message)
+        self.status = status
+
+
+class Client:
+    """A minimal JSON client for Home Assistant's HTTP API."""
+
+    def __init__(self, url: str) -> None:
+        """Remember the base URL; no token yet."""
+        self.url = url.rstrip("/")
+        self.token: str | None = None
+
+    @property
+    def client_id(self) -> str:
+        """Return the OAuth client id the frontend itself would use."""
+        return f"{self.url}/"
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        form: dict[str, str] | None = None,
+    ) -> Any:
+        """Send one request and return its decoded answer; raise DemoError on an HTTP error."""
+        data, headers = None, {}
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(
+            self.url + path, data=data, headers=headers, method=method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT) as response:
+                return decode(response.read())
+        except urllib.error.HTTPError as err:
+            msg = f"{method} {path}: HTTP {err.code} {err.read().decode(errors='replace')}"
+            raise HTTPStatusError(msg, err.code) from err
+
+
+def decode(raw: bytes) -> Any:
+    """Decode a JSON answer; keep plain text as it is."""
+    text = raw.decode()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def is_running(pid: int) -> bool:
+    """Return whether the process exists and has not exited (a zombie has)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return False
+    return fields[0] != "Z"
+
+
+def open_onboarding_steps(client: Client) -> set[str]:
+    """Return the onboarding steps not done yet."""
+    try:
+        steps: list[dict[str, Any]] = client.call("GET", "/api/onboarding")
+    except HTTPStatusError as err:
+        # Once onboarding is complete, Home Assistant no longer serves its views.
+        if err.status == HTTPStatus.NOT_FOUND:
+            return set()
+        raise
+    return {step["step"] for step in steps if not step["done"]}
+
+
+def wait_until_up(client: Client, pid: int) -> set[str]:
+    """Wait until Home Assistant answers; return the onboarding steps still open."""
+    start = time.monotonic()
+    reported = 0
+    while True:
+        # The HTTP server starts once the frontend (and with it onboarding) is set up.
+        try:
+            steps = open_onboarding_steps(client)
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        else:
+            print(f"Home Assistant answers after {time.monotonic() - start:.0f} s")
+            return steps
+        elapsed = time.monotonic() - start
+        if not is_running(pid):
+            msg = "Home Assistant exited during start-up"
+            raise DemoError(msg)
+        if elapsed > START_TIMEOUT:
+            msg = f"Home Assistant did not answer within {START_TIMEOUT:.0f} s"
+            raise DemoError(msg)
+        if elapsed >= reported + 10:
+            reported += 10
+            print(f"  waiting for Home Assistant ... {reported} s")
+        time.sleep(1)
+
+
+def exchange_code(client: Client, code: str) -> str:
+    """Trade an authorization code for an access token."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "client_id": client.client_id,
+    }
+    answer: dict[str, Any] = client.call("POST", "/auth/token", form=form)
+    return str(answer["access_token"])
+
+
+def login_code(client: Client) -> str:
+    """Log the demo user in through the login flow; return an authorization code."""
+    flow: dict[str, Any] = client.call(
+        "POST",
+        "/auth/login_flow",
+        {
+            "client_id": client.client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": f"{client.url}/?auth_callback=1",
+        },
+    )
+    result: dict[str, Any] = client.call(
+        "POST",
+        f"/auth/login_flow/{flow['flow_id']}",
+        {"username": USERNAME, "password": PASSWORD, "client_id": client.client_id},
+    )
+    if result.get("type") != "create_entry":
+        msg = f"login as {USERNAME} failed: {result.get('errors') or result}"
+        raise DemoError(msg)
+    return str(result["result"])
+
+
+def create_owner(client: Client) -> str:
+    """Finish the onboarding's user step; return an authorization code for the owner."""
+    answer: dict[str, Any] = client.call(
+        "POST",
+        "/api/onboarding/users",
+        {
+            "client_id": client.client_id,
+            "name": OWNER_NAME,
+            "username": USERNAME,
+            "password": PASSWORD,
+            "language": LANGUAGE,
+        },
+    )
+    print(f"created the owner {USERNAME}")
+    return str(answer["auth_code"])
+
+
+def onboard(client: Client, open_steps: set[str]) -> None:
+    """Finish the open onboarding steps and leave the client logged in."""
+    if not open_steps:
+        print("already onboarded")
+    code = create_owner(client) if "user" in open_steps else login_code(client)
+    client.token = exchange_code(client, code)
+    remaining: dict[str, Any] = {
+        "core_config": None,
+        "analytics": None,
+        "integration": {
+            "client_id": client.client_id,
+            "redirect_uri": f"{client.url}/?auth_callback=1",
+        },
+    }
+    for step, body in remaining.items():
+        if step in open_steps:
+            client.call("POST", f"/api/onboarding/{step}", body)
+            print(f"finished the onboarding step {step}")
+
+
+def remove_failed_entries(client: Client) -> None:
+    """Delete the entries onboarding added that cannot work offline (e.g. Google Translate without gTTS)."""
+    for entry in client.call("GET", "/api/config/config_entries/entry"):
+        if entry["domain"] != DOMAIN and entry["state"] in FAILED_STATES:
+            client.call(
+                "DELETE", f"/api/config/config_entries/entry/{entry['entry_id']}"
+            )
+            print(f"removed {entry['title']}: it cannot be set up offline")
+
+
+def flow_answer(step: dict[str, Any], port: str) -> dict[str, Any]:
+    """Return the demo's input for one config-flow form."""
+    if step.get("errors"):
+        msg = f"config flow step {step['step_id']} reported {step['errors']}"
+        raise DemoError(msg)
+    answers = {"user": {"device_kind": "mfm"}, "port": {"port": port}}
+    if step["step_id"] not in answers:
+        msg = f"config flow shows an unexpected step: {json.dumps(step)}"
+        raise DemoError(msg)
+    return answers[step["step_id"]]
+
+
+def add_entry(client: Client, port: str) -> None:
+    """Add Mains Monitor through the config-flow API unless an entry exists."""
+    entries = client.call("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+    if entries:
+        print(f"Mains Monitor is already set up ({entries[0]['title']})")
+        return
+    path = "/api/config/config_entries/flow"
+    step: dict[str, Any] = client.call(
+        "POST", path, {"handler": DOMAIN, "show_advanced_options": False}
+    )
+    deadline = time.monotonic() + FLOW_TIMEOUT
+    while step["type"] != "create_entry":
+        if time.monotonic() > deadline:
+            msg = f"config flow did not finish within {FLOW_TIMEOUT:.0f} s"
+            raise DemoError(msg)
+        step = next_flow_step(client, f"{path}/{step['flow_id']}", step, port)
+    print(f"added Mains Monitor: {step['title']}")
+
+
+def next_flow_step(
+    client: Client, path: str, step: dict[str, Any], port: str
+) -> dict[str, Any]:
+    """Answer one config-flow step and return the next."""
+    if step["type"] == "form":
+        return dict(client.call("POST", path, flow_answer(step, port)))
+    if step["type"] == "progress":
+        time.sleep(1)
+        return dict(client.call("GET", path))
+    msg = f"config flow ended with {step['type']}: {step.get('reason', step)}"
+    raise DemoError(msg)
+
+
+def integration_states(client: Client) -> list[dict[str, Any]]:
+    """Return the states of Mains Monitor's sensors and binary sensors."""
+    template = f"{{{{ integration_entities('{DOMAIN}') | tojson }}}}"
+    ids = set(client.call("POST", "/api/template", {"template": template}))
+    states: list[dict[str, Any]] = client.call("GET", "/api/states")
+    return sorted(
+        (
+            state
+            for state in states
+            if state["entity_id"] in ids
+            and state["entity_id"].split(".")[0] in {"sensor", "binary_sensor"}
+        ),
+        key=lambda state: str(state["entity_id"]),
+    )
+
+
+def is_number(value: str) -> bool:
+    """Return whether a state is a finite number."""
+    try:
+        return float(value) == float(value) and abs(float(value)) != float("inf")
+    except ValueError:
+        return False
+
+
+def print_states(states: list[dict[str, Any]]) -> int:
+    """Print one line per entity; return how many sensors hold a number."""
+    width = max((len(state["entity_id"]) for state in states), default=0)
+    numeric = 0
+    for state in states:
+        unit = state["attributes"].get("unit_of_measurement", "")
+        print(f"  {state['entity_id']:<{width}}  {state['state']} {unit}".rstrip())
+        if state["entity_id"].startswith("sensor.") and is_number(state["state"]):
+            numeric += 1
+    return numeric
+
+
+def screenshot(client: Client, target: Path) -> None:
+    """Save a picture of the Overview dashboard with headless Chromium, logged in as the demo user."""
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        print("no chromium installed: skipping the screenshot")
+        return
+    oauth_state = json.dumps({"hassUrl": client.url, "clientId": client.client_id})
+    query = urllib.parse.urlencode(
+        {
+            "auth_callback": "1",
+            "code": login_code(client),
+            "state": base64.b64encode(oauth_state.encode()).decode(),
+        }
+    )
+    with tempfile.TemporaryDirectory() as profile:
+        command = [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--window-size=1280,1000",
+            "--virtual-time-budget=20000",
+            f"--screenshot={target.resolve()}",
+            f"{client.url}/?{query}",
+        ]
+        subprocess.run(command, check=False, capture_output=True, timeout=120)
+    print(f"screenshot: {target}" if target.exists() else "screenshot failed")
+
+
+def wait_with_progress(seconds: float) -> None:
+    """Let the demo run for a while, telling how long is left."""
+    end = time.monotonic() + seconds
+    while (left := end - time.monotonic()) > 0:
+        print(f"  collecting data ... {left:.0f} s left")
+        time.sleep(min(10.0, left))
+
+
+def command_up(args: argparse.Namespace) -> None:
+    """Wait for Home Assistant, onboard it and add Mains Monitor."""
+    client = Client(args.url)
+    open_steps = wait_until_up(client, args.pid)
+    onboard(client, open_steps)
+    add_entry(client, args.port)
+    if "core_config" in open_steps:
+        remove_failed_entries(client)
+
+
+def command_check(args: argparse.Namespace) -> int:
+    """Let the demo run, print the entities' states and judge them."""
+    client = Client(args.url)
+    client.token = exchange_code(client, login_code(client))
+    wait_with_progress(args.wait)
+    states = integration_states(client)
+    print(f"Mains Monitor entities after {args.wait:.0f} s:")
+    numeric = print_states(states)
+    if args.screenshot:
+        screenshot(client, Path(args.screenshot))
+    if numeric == 0:
+        print("check failed: no Mains Monitor sensor holds a number")
+        return 1
+    print(f"check passed: {numeric} sensors hold numbers")
+    return 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8123")
+    commands = parser.add_subparsers(dest="command", required=True)
+    up = commands.add_parser(
+        "up", help="wait for Home Assistant, onboard, add the entry"
+    )
+    up.add_argument(
+        "--pid", type=int, required=True, help="Home Assistant's process id"
+    )
+    up.add_argument("--port", required=True, help="the port the config flow is given")
+    check = commands.add_parser(
+        "check", help="print the entities' states after a while"
+    )
+    check.add_argument("--wait", type=float, default=60.0, help="seconds to wait first")
+    check.add_argument("--screenshot", help="PNG file for the Overview dashboard")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    """Run one command; report a failed step in one line."""
+    args = parse_args(argv)
+    try:
+        if args.command == "up":
+            command_up(args)
+            return 0
+        return command_check(args)
+    except (DemoError, urllib.error.URLError, TimeoutError) as err:
+        print(f"demo: error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
