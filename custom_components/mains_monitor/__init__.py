@@ -1,0 +1,41 @@
+"""The Mains Monitor integration: mains frequency and energy from serial devices."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+
+from .coordinator import MainsMonitorConfigEntry
+from .mfm_coordinator import MfmCoordinator
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: MainsMonitorConfigEntry
+) -> bool:
+    """Start reading the entry's device."""
+    coordinator = MfmCoordinator(hass, entry)
+    await coordinator.async_restore()
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    coordinator.async_start()
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    return True
+
+
+async def async_unload_entry(
+    hass: HomeAssistant, entry: MainsMonitorConfigEntry
+) -> bool:
+    """Stop reading and remove the entities."""
+    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if unloaded:
+        await entry.runtime_data.async_stop()
+    return unloaded
+
+
+async def _async_options_updated(
+    hass: HomeAssistant, entry: MainsMonitorConfigEntry
+) -> None:
+    """Apply new options by reloading."""
+    await hass.config_entries.async_reload(entry.entry_id)

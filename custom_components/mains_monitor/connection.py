@@ -1,0 +1,158 @@
+"""The long-lived reader: open the port, hand bytes on, reconnect with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Protocol
+
+import serialx
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+
+from .const import BAUDRATE, DOMAIN, LOGGER, ConnectionState
+from .errors import (
+    CannotConnectError,
+    ConnectionLostError,
+    InvalidPortError,
+    MainsMonitorError,
+    NoDataError,
+    PermissionDeniedError,
+    PortNotFoundError,
+)
+
+# Doubling from 1 s reaches the 60 s cap after six failures: quick after a blip,
+# gentle on a port that is gone for hours.
+BACKOFF_START = 1.0
+BACKOFF_MAX = 60.0
+# A network serial server that accepts but never completes a handshake must not hang us.
+OPEN_TIMEOUT = 10.0
+READ_SIZE = 4096
+
+
+class ConnectionListener(Protocol):
+    """What the connection reports to (the device's coordinator)."""
+
+    def data_received(self, data: bytes) -> bool:
+        """Consume bytes; return True when they held at least one valid frame."""
+
+    def connection_state_changed(self, state: ConnectionState) -> None:
+        """Take note of the port's new state."""
+
+    def availability_changed(self, available: bool) -> None:
+        """Take note that valid data started or stopped flowing."""
+
+
+async def open_port(port: str) -> serialx.AsyncSerial:
+    """Open `port` at the devices' line settings; failures become our errors."""
+    serial = serialx.async_serial_for_url(port, baudrate=BAUDRATE)
+    try:
+        async with asyncio.timeout(OPEN_TIMEOUT):
+            await serial.open()
+    except (ValueError, serialx.common.UnknownUriScheme) as err:
+        raise InvalidPortError(str(err)) from err
+    except FileNotFoundError as err:
+        raise PortNotFoundError(str(err)) from err
+    except PermissionError as err:
+        raise PermissionDeniedError(str(err)) from err
+    except TimeoutError as err:
+        msg = f"no answer within {OPEN_TIMEOUT:.0f} s"
+        raise CannotConnectError(msg) from err
+    except (OSError, serialx.SerialException) as err:
+        raise CannotConnectError(str(err)) from err
+    return serial
+
+
+class SerialConnection:
+    """Keeps one port open for as long as its config entry is loaded."""
+
+    def __init__(
+        self, port: str, listener: ConnectionListener, silence_timeout: float
+    ) -> None:
+        """Prepare a connection; nothing is opened before `start`."""
+        self.port = port
+        self.last_error: str | None = None
+        self._listener = listener
+        self._silence_timeout = silence_timeout
+        self._backoff = BACKOFF_START
+        self._available: bool | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Start the reader task; unloading the entry cancels it."""
+        self._task = entry.async_create_background_task(
+            hass, self._run(), f"{DOMAIN} reader for {serialx.redact_uri(self.port)}"
+        )
+
+    async def stop(self) -> None:
+        """Stop reading and close the port."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        """Read until cancelled, reconnecting after every failure."""
+        while True:
+            try:
+                await self._read_session()
+            except MainsMonitorError as err:
+                self._mark_unavailable(err)
+            self._listener.connection_state_changed(ConnectionState.DISCONNECTED)
+            await asyncio.sleep(self._backoff)
+            self._backoff = min(self._backoff * 2, BACKOFF_MAX)
+
+    async def _read_session(self) -> None:
+        """Open the port once and read from it until it fails."""
+        self._listener.connection_state_changed(ConnectionState.CONNECTING)
+        serial = await open_port(self.port)
+        self._listener.connection_state_changed(ConnectionState.CONNECTED)
+        try:
+            await self._read(serial)
+        finally:
+            await serial.close()
+
+    async def _read(self, serial: serialx.AsyncSerial) -> None:
+        """Pass bytes on; fail when the port closes or stays silent too long."""
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self._silence_timeout) as watchdog:
+                while data := await serial.read(READ_SIZE):
+                    if self._listener.data_received(data):
+                        self._mark_available()
+                        watchdog.reschedule(loop.time() + self._silence_timeout)
+        except TimeoutError as err:
+            msg = f"no valid data for {self._silence_timeout:g} s"
+            raise NoDataError(msg) from err
+        except (OSError, serialx.SerialException) as err:
+            raise ConnectionLostError(str(err)) from err
+        msg = "the port was closed"
+        raise ConnectionLostError(msg)
+
+    def _mark_available(self) -> None:
+        """Note valid data; log the recovery once per outage."""
+        self._backoff = BACKOFF_START
+        if self._available:
+            return
+        if self._available is False:
+            LOGGER.info("%s is sending valid data again", self._redacted_port)
+        self._available = True
+        self.last_error = None
+        self._listener.availability_changed(True)
+
+    def _mark_unavailable(self, err: MainsMonitorError) -> None:
+        """Note a failure; log it once per outage, not once per retry."""
+        self.last_error = err.reason
+        if self._available is False:
+            return
+        LOGGER.info("%s is unavailable: %s", self._redacted_port, err)
+        self._available = False
+        self._listener.availability_changed(False)
+
+    @property
+    def _redacted_port(self) -> str:
+        """The port as it may appear in a log."""
+        return serialx.redact_uri(self.port)

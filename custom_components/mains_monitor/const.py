@@ -1,0 +1,41 @@
+"""Constants shared across the Mains Monitor integration."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+import logging
+from typing import Final
+
+DOMAIN: Final = "mains_monitor"
+LOGGER = logging.getLogger(__package__)
+
+CONF_DEVICE_KIND: Final = "device_kind"
+CONF_PORT: Final = "port"
+CONF_LINE_FORMAT: Final = "line_format"
+CONF_UPDATE_INTERVAL: Final = "update_interval"
+CONF_NOMINAL_FREQUENCY: Final = "nominal_frequency"
+CONF_CALIBRATION_OFFSET: Final = "calibration_offset"
+CONF_SILENCE_TIMEOUT: Final = "silence_timeout"
+
+# Both devices talk 19200 baud, 8N1, no flow control.
+BAUDRATE: Final = 19200
+
+# Five seconds keeps the recorder small while still showing a dip as it happens.
+DEFAULT_UPDATE_INTERVAL: Final = 5
+# The board sends 3-7 lines a second; 30 s of nothing is an outage, not jitter.
+DEFAULT_SILENCE_TIMEOUT: Final = 30
+NOMINAL_AUTO: Final = "auto"
+
+
+class DeviceKind(StrEnum):
+    """The kinds of device the integration reads."""
+
+    MFM = "mfm"
+
+
+class ConnectionState(StrEnum):
+    """Where the reader is with its port."""
+
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"

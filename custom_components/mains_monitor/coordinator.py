@@ -1,0 +1,112 @@
+"""The push coordinator every device kind builds on."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+from .connection import SerialConnection
+from .const import (
+    CONF_PORT,
+    CONF_SILENCE_TIMEOUT,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_SILENCE_TIMEOUT,
+    DEFAULT_UPDATE_INTERVAL,
+    LOGGER,
+    ConnectionState,
+)
+
+type MainsMonitorConfigEntry = ConfigEntry[MainsMonitorCoordinator[Any]]
+
+
+class MainsMonitorCoordinator[SnapshotT](DataUpdateCoordinator[SnapshotT]):
+    """Turns what the connection delivers into one snapshot per update interval."""
+
+    config_entry: MainsMonitorConfigEntry
+
+    def __init__(self, hass: HomeAssistant, entry: MainsMonitorConfigEntry) -> None:
+        """Set up the coordinator and its (not yet started) connection."""
+        super().__init__(hass, LOGGER, config_entry=entry, name=entry.title)
+        # Nothing is known until the device has sent a valid frame.
+        self.last_update_success = False
+        self.connection_state = ConnectionState.CONNECTING
+        self.connection = SerialConnection(
+            entry.data[CONF_PORT],
+            self,
+            entry.options.get(CONF_SILENCE_TIMEOUT, DEFAULT_SILENCE_TIMEOUT),
+        )
+        self.publish_interval = timedelta(
+            seconds=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
+        )
+        self._frame_listeners: list[Callable[[], None]] = []
+
+    @property
+    @abstractmethod
+    def device_info(self) -> DeviceInfo:
+        """Describe the device for the registry."""
+
+    @abstractmethod
+    def feed(self, data: bytes) -> bool:
+        """Parse bytes; return True when they held at least one valid frame."""
+
+    @abstractmethod
+    def build_snapshot(self, now: datetime) -> SnapshotT:
+        """Aggregate what arrived since the last snapshot."""
+
+    @callback
+    def async_start(self) -> None:
+        """Start reading and publishing."""
+        self.connection.start(self.hass, self.config_entry)
+        self.config_entry.async_on_unload(
+            async_track_time_interval(
+                self.hass,
+                self._async_publish,
+                self.publish_interval,
+                name=f"{self.name} snapshot",
+            )
+        )
+
+    async def async_stop(self) -> None:
+        """Stop reading; the port is closed when this returns."""
+        await self.connection.stop()
+
+    @callback
+    def async_add_frame_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
+        """Call `listener` after every chunk of bytes that held a valid frame."""
+        self._frame_listeners.append(listener)
+        return lambda: self._frame_listeners.remove(listener)
+
+    @callback
+    def _async_publish(self, now: datetime) -> None:
+        """Publish the snapshot of the interval that just ended."""
+        self.data = self.build_snapshot(now)
+        self.async_update_listeners()
+
+    def data_received(self, data: bytes) -> bool:
+        """Feed the device's parser and tell frame listeners."""
+        valid = self.feed(data)
+        if valid:
+            for listener in list(self._frame_listeners):
+                listener()
+        return valid
+
+    def connection_state_changed(self, state: ConnectionState) -> None:
+        """Show the port's new state at once."""
+        self.connection_state = state
+        if self.data is not None:
+            self.data = replace(self.data, connection_state=state)
+        self.async_update_listeners()
+
+    def availability_changed(self, available: bool) -> None:
+        """Make every measurement available or unavailable together."""
+        self.last_update_success = available
+        self.async_update_listeners()

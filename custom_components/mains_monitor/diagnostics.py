@@ -1,0 +1,39 @@
+"""Diagnostics download for Mains Monitor."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+
+from .coordinator import MainsMonitorConfigEntry
+from .mfm_coordinator import MfmCoordinator
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: MainsMonitorConfigEntry
+) -> dict[str, Any]:
+    """What a bug report needs: settings, link state, counters, last snapshot."""
+    coordinator = entry.runtime_data
+    assert isinstance(coordinator, MfmCoordinator)
+    parser = coordinator.parser
+    return {
+        "data": dict(entry.data),
+        "options": dict(entry.options),
+        "connection": {
+            "state": coordinator.connection_state,
+            "available": coordinator.last_update_success,
+            "last_error": coordinator.connection.last_error,
+        },
+        "parser": {
+            "firmware": parser.firmware,
+            "output_format": parser.output_format,
+            "nominal_frequency": parser.nominal_frequency,
+            "restarts": parser.restarts,
+            "accepted": parser.accepted,
+            "banner_lines": parser.banner_lines,
+            "rejected": dict(parser.rejected),
+        },
+        "snapshot": None if coordinator.data is None else asdict(coordinator.data),
+    }

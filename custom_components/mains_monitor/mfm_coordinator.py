@@ -1,0 +1,220 @@
+"""The mfm board's coordinator: readings in, one frequency snapshot per interval out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+import math
+from typing import TypedDict
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_CALIBRATION_OFFSET,
+    CONF_NOMINAL_FREQUENCY,
+    DOMAIN,
+    NOMINAL_AUTO,
+    ConnectionState,
+)
+from .coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator
+from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
+from .protocol.mfm import MfmParser, MfmReading
+
+# Readings further apart than this leave the grid's path between them unknown:
+# grid time is not integrated across such a gap.
+GRID_TIME_MAX_GAP = 5.0
+STORE_VERSION = 1
+# Grid time moves by milliseconds a minute; saving once a minute loses nothing that matters.
+STORE_SAVE_DELAY = 60
+
+
+class StoredGridTime(TypedDict):
+    """What survives a restart."""
+
+    grid_time_deviation: float
+    since: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FrequencyStats:
+    """Aggregates over every reading of one update interval."""
+
+    mean: float  # Hz
+    minimum: float  # Hz
+    maximum: float  # Hz
+    deviation: float  # mHz, mean minus nominal
+    rate_of_change: float | None  # mHz/s, least-squares slope
+    band: FrequencyBand
+    load_difference: int | None  # MW, mean of the lines that carry it
+    alarms: int  # the alarm byte, OR of every reading in the interval
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MfmSnapshot:
+    """Everything the board's entities show."""
+
+    stats: FrequencyStats | None
+    grid_time_deviation: float  # s
+    grid_time_since: datetime
+    readings_accepted: int
+    lines_rejected: int
+    board_restarts: int
+    connection_state: ConnectionState
+
+
+@dataclass(slots=True)
+class _Window:
+    """The calibrated readings of the current update interval."""
+
+    times: list[float] = field(default_factory=list)
+    frequencies: list[float] = field(default_factory=list)
+    load_differences: list[int] = field(default_factory=list)
+    alarms: int = 0
+
+    def stats(self, nominal: int) -> FrequencyStats | None:
+        """Aggregate the window; None when it is empty."""
+        if not self.frequencies:
+            return None
+        mean = math.fsum(self.frequencies) / len(self.frequencies)
+        deviation = (mean - nominal) * 1000
+        slope = least_squares_slope(self.times, self.frequencies)
+        loads = self.load_differences
+        return FrequencyStats(
+            mean=round(mean, 4),
+            minimum=round(min(self.frequencies), 4),
+            maximum=round(max(self.frequencies), 4),
+            deviation=round(deviation, 1),
+            rate_of_change=None if slope is None else round(slope * 1000, 2),
+            band=frequency_band(deviation),
+            load_difference=round(math.fsum(loads) / len(loads)) if loads else None,
+            alarms=self.alarms,
+        )
+
+
+class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
+    """Aggregates the board's readings and keeps the grid time."""
+
+    def __init__(self, hass: HomeAssistant, entry: MainsMonitorConfigEntry) -> None:
+        """Set up the parser and the persisted grid time."""
+        super().__init__(hass, entry)
+        nominal = entry.options.get(CONF_NOMINAL_FREQUENCY, NOMINAL_AUTO)
+        self.parser = MfmParser(None if nominal == NOMINAL_AUTO else int(nominal))
+        self._calibration = entry.options.get(CONF_CALIBRATION_OFFSET, 0.0) / 1000
+        self._window = _Window()
+        self._alarm_hold = AlarmHold()
+        self._previous: tuple[float, float] | None = None
+        self._grid_time = 0.0
+        self._grid_time_since = dt_util.utcnow()
+        self._store = Store[StoredGridTime](
+            hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+        )
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """The board: it reports no serial number, so the entry names it."""
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.config_entry.entry_id)},
+            name=self.config_entry.title,
+            manufacturer="pc-projekte.de",
+            model="mfm board",
+        )
+
+    async def async_restore(self) -> None:
+        """Load the grid time saved before the last shutdown."""
+        if stored := await self._store.async_load():
+            self._grid_time = stored["grid_time_deviation"]
+            self._grid_time_since = dt_util.parse_datetime(stored["since"]) or (
+                self._grid_time_since
+            )
+
+    async def async_stop(self) -> None:
+        """Stop reading and save the grid time now."""
+        await super().async_stop()
+        await self._store.async_save(self._stored())
+
+    def feed(self, data: bytes) -> bool:
+        """Parse bytes; add every reading to the interval's window."""
+        readings = self.parser.feed(data)
+        if not readings:
+            return False
+        now = dt_util.utcnow().timestamp()
+        for reading in readings:
+            self._add(reading, now)
+        return True
+
+    def _add(self, reading: MfmReading, timestamp: float) -> None:
+        """Count one reading in the window, the alarms and the grid time."""
+        nominal = self._nominal
+        frequency = reading.frequency + self._calibration
+        computed_alarms = self._alarm_hold.update(
+            (frequency - nominal) * 1000, timestamp
+        )
+        window = self._window
+        window.times.append(timestamp)
+        window.frequencies.append(frequency)
+        if reading.load_difference is not None:
+            window.load_differences.append(reading.load_difference)
+        window.alarms |= computed_alarms if reading.alarms is None else reading.alarms
+        if self._previous is not None:
+            previous_time, previous_frequency = self._previous
+            elapsed = timestamp - previous_time
+            if elapsed <= GRID_TIME_MAX_GAP:
+                mean = (previous_frequency + frequency) / 2
+                self._grid_time += (mean - nominal) / nominal * elapsed
+        self._previous = (timestamp, frequency)
+
+    @property
+    def _nominal(self) -> int:
+        """The nominal frequency: the option, the banner, or the first value's."""
+        # The parser knows it once it has accepted a reading.
+        return self.parser.nominal_frequency or 50
+
+    def build_snapshot(self, now: datetime) -> MfmSnapshot:
+        """Aggregate the interval's window and start a new one."""
+        stats = self._window.stats(self._nominal)
+        if stats is None and self.last_update_success and self.data is not None:
+            stats = self.data.stats
+        self._window = _Window()
+        self._store.async_delay_save(self._stored, STORE_SAVE_DELAY)
+        return MfmSnapshot(
+            stats=stats,
+            grid_time_deviation=round(self._grid_time, 3),
+            grid_time_since=self._grid_time_since,
+            readings_accepted=self.parser.accepted,
+            lines_rejected=self.parser.rejected_total,
+            board_restarts=self.parser.restarts,
+            connection_state=self.connection_state,
+        )
+
+    def availability_changed(self, available: bool) -> None:
+        """Forget the interval's readings when data stops: they are stale."""
+        if not available:
+            self._window = _Window()
+            self._previous = None
+            if self.data is not None:
+                self.data = replace(self.data, stats=None)
+        super().availability_changed(available)
+
+    @callback
+    def async_reset_grid_time(self) -> None:
+        """Start integrating the grid time afresh from now."""
+        self._grid_time = 0.0
+        self._grid_time_since = dt_util.utcnow()
+        self._store.async_delay_save(self._stored, 0)
+        if self.data is not None:
+            self.data = replace(
+                self.data,
+                grid_time_deviation=0.0,
+                grid_time_since=self._grid_time_since,
+            )
+            self.async_update_listeners()
+
+    def _stored(self) -> StoredGridTime:
+        """The grid time as saved."""
+        return {
+            "grid_time_deviation": self._grid_time,
+            "since": self._grid_time_since.isoformat(),
+        }

@@ -1,0 +1,95 @@
+"""Fixtures shared by the integration's tests: a board on a pty, an entry, the set-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from unittest.mock import patch
+
+from freezegun import freeze_time
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.mains_monitor.config_flow import DEFAULT_OPTIONS, MFM_TITLE
+from custom_components.mains_monitor.const import (
+    CONF_DEVICE_KIND,
+    CONF_LINE_FORMAT,
+    CONF_PORT,
+    DOMAIN,
+    ConnectionState,
+    DeviceKind,
+)
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from custom_components.mains_monitor.protocol.mfm import LineFormat
+from simulator.links import PtyLink
+from tests.helpers import Clock, wait_for_connection
+from simulator.mfm import MfmBoard
+
+# The frozen clock's start: readings are stamped with it on arrival.
+START = "2026-11-22 12:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load the integration from custom_components."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots without random ids."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def board() -> MfmBoard:
+    """A firmware V2 board sending format P4 on a 50 Hz grid."""
+    return MfmBoard()
+
+
+@pytest.fixture
+def mfm_link(tmp_path: Path) -> Iterator[PtyLink]:
+    """The board's port: a pseudo-terminal behind a stable path."""
+    link = PtyLink(tmp_path / "ttyMFM")
+    link.open()
+    yield link
+    link.close()
+
+
+@pytest.fixture
+def mock_config_entry(mfm_link: PtyLink) -> MockConfigEntry:
+    """An entry for the board on the pty."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=MFM_TITLE,
+        data={
+            CONF_DEVICE_KIND: DeviceKind.MFM,
+            CONF_PORT: str(mfm_link.path),
+            CONF_LINE_FORMAT: LineFormat.P4,
+        },
+        options=DEFAULT_OPTIONS,
+        entry_id="01JMAINSMONITORTESTENTRY01",
+    )
+
+
+@pytest.fixture
+def clock(hass: HomeAssistant) -> Iterator[Clock]:
+    """One simulated clock for Home Assistant's wall time and its event loop."""
+    with freeze_time(START) as frozen:
+        simulated = Clock(frozen)
+        # Home Assistant binds time.monotonic as loop.time; give the loop ours.
+        with patch.object(hass.loop, "time", simulated.loop_time):
+            yield simulated
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, clock: Clock
+) -> MockConfigEntry:
+    """The integration set up and reading the pty."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    return mock_config_entry

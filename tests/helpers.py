@@ -1,0 +1,87 @@
+"""Helpers the integration's tests share: drive the pty and the frozen clock."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import cast
+
+from freezegun.api import FrozenDateTimeFactory
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.mains_monitor.const import ConnectionState
+from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
+from homeassistant.core import HomeAssistant
+from simulator.links import PtyLink
+
+
+class Clock:
+    """Simulated time: the frozen wall clock and the event loop move together.
+
+    Readings are stamped with the wall clock on arrival, so tests control their
+    timing exactly; the loop's clock is real time plus every tick, so timers fall
+    due as simulated time passes while the serial library's short waits run.
+    """
+
+    def __init__(self, frozen: FrozenDateTimeFactory) -> None:
+        """Start at the frozen wall clock's time."""
+        self._frozen = frozen
+        self._offset = 0.0
+
+    def loop_time(self) -> float:
+        """The event loop's clock."""
+        return time.clock_gettime(time.CLOCK_MONOTONIC) + self._offset
+
+    def tick(self, seconds: float) -> None:
+        """Let `seconds` pass."""
+        self._frozen.tick(seconds)
+        self._offset += seconds
+
+
+async def send(
+    entry: MockConfigEntry, link: PtyLink, data: bytes, readings: int
+) -> None:
+    """Write to the port; return once the coordinator has taken `readings` more readings."""
+    coordinator = cast(MfmCoordinator, entry.runtime_data)
+    target = coordinator.parser.accepted + readings
+    arrived = asyncio.Event()
+
+    def check() -> None:
+        if coordinator.parser.accepted >= target:
+            arrived.set()
+
+    unsubscribe = coordinator.async_add_frame_listener(check)
+    try:
+        link.write(data)
+        async with asyncio.timeout(10):
+            await arrived.wait()
+    finally:
+        unsubscribe()
+
+
+async def wait_for_connection(entry: MockConfigEntry, state: ConnectionState) -> None:
+    """Return once the entry's port is in `state` (bytes sent before opening are flushed)."""
+    coordinator = cast(MfmCoordinator, entry.runtime_data)
+    reached = asyncio.Event()
+
+    def check() -> None:
+        if coordinator.connection_state is state:
+            reached.set()
+
+    check()
+    unsubscribe = coordinator.async_add_listener(check)
+    try:
+        async with asyncio.timeout(10):
+            await reached.wait()
+    finally:
+        unsubscribe()
+
+
+async def advance(hass: HomeAssistant, clock: Clock, seconds: float) -> None:
+    """Let `seconds` pass and run every timer that fell due."""
+    clock.tick(seconds)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
