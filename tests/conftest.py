@@ -9,8 +9,10 @@ from unittest.mock import patch
 from freezegun import freeze_time
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.mains_monitor import PLATFORMS
 from custom_components.mains_monitor.config_flow import DEFAULT_OPTIONS, MFM_TITLE
 from custom_components.mains_monitor.const import (
     CONF_DEVICE_KIND,
@@ -20,12 +22,12 @@ from custom_components.mains_monitor.const import (
     ConnectionState,
     DeviceKind,
 )
-from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from custom_components.mains_monitor.protocol.mfm import LineFormat
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
 from simulator.links import PtyLink
-from tests.helpers import Clock, wait_for_connection
 from simulator.mfm import MfmBoard
+from tests.helpers import Clock, wait_for_connection
 
 # The frozen clock's start: readings are stamped with it on arrival.
 START = "2026-11-22 12:00:00+00:00"
@@ -84,12 +86,22 @@ def clock(hass: HomeAssistant) -> Iterator[Clock]:
 
 
 @pytest.fixture
+def platforms() -> list[Platform]:
+    """The platforms to set up; a test may narrow them."""
+    return PLATFORMS
+
+
+@pytest.fixture
 async def init_integration(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, clock: Clock
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    clock: Clock,
+    platforms: list[Platform],
 ) -> MockConfigEntry:
     """The integration set up and reading the pty."""
     mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    with patch("custom_components.mains_monitor.PLATFORMS", platforms):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
     await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
     return mock_config_entry

@@ -16,6 +16,7 @@ from custom_components.mains_monitor.const import ConnectionState
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant.core import HomeAssistant
 from simulator.links import PtyLink
+from simulator.mfm import MfmBoard
 
 
 class Clock:
@@ -34,6 +35,11 @@ class Clock:
     def loop_time(self) -> float:
         """The event loop's clock."""
         return time.clock_gettime(time.CLOCK_MONOTONIC) + self._offset
+
+    @property
+    def elapsed(self) -> float:
+        """Simulated seconds since the test started."""
+        return self._offset
 
     def tick(self, seconds: float) -> None:
         """Let `seconds` pass."""
@@ -60,6 +66,21 @@ async def send(
             await arrived.wait()
     finally:
         unsubscribe()
+
+
+async def send_readings(
+    entry: MockConfigEntry,
+    link: PtyLink,
+    clock: Clock,
+    board: MfmBoard,
+    millihertz: list[int],
+    spacing: float,
+) -> None:
+    """Send one board line per value, `spacing` simulated seconds apart."""
+    for index, value in enumerate(millihertz):
+        if index:
+            clock.tick(spacing)
+        await send(entry, link, board.line(value, clock.elapsed), 1)
 
 
 async def wait_for_connection(entry: MockConfigEntry, state: ConnectionState) -> None:

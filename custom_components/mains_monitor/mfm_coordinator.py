@@ -79,14 +79,15 @@ class _Window:
         if not self.frequencies:
             return None
         mean = math.fsum(self.frequencies) / len(self.frequencies)
-        deviation = (mean - nominal) * 1000
+        # Rounded to 0.1 mHz first, so 50.2 Hz is +200 mHz, not +200.0000000003.
+        deviation = round((mean - nominal) * 1000, 1)
         slope = least_squares_slope(self.times, self.frequencies)
         loads = self.load_differences
         return FrequencyStats(
             mean=round(mean, 4),
             minimum=round(min(self.frequencies), 4),
             maximum=round(max(self.frequencies), 4),
-            deviation=round(deviation, 1),
+            deviation=deviation,
             rate_of_change=None if slope is None else round(slope * 1000, 2),
             band=frequency_band(deviation),
             load_difference=round(math.fsum(loads) / len(loads)) if loads else None,
