@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import cast
 from unittest.mock import patch
 
 from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -79,7 +81,7 @@ def mock_config_entry(mfm_link: PtyLink) -> MockConfigEntry:
 def clock(hass: HomeAssistant) -> Iterator[Clock]:
     """One simulated clock for Home Assistant's wall time and its event loop."""
     with freeze_time(START) as frozen:
-        simulated = Clock(frozen)
+        simulated = Clock(cast(FrozenDateTimeFactory, frozen))
         # Home Assistant binds time.monotonic as loop.time; give the loop ours.
         with patch.object(hass.loop, "time", simulated.loop_time):
             yield simulated

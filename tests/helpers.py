@@ -15,7 +15,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.mains_monitor.const import ConnectionState
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant.core import HomeAssistant
-from simulator.links import PtyLink
+from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 
 
@@ -48,7 +48,7 @@ class Clock:
 
 
 async def send(
-    entry: MockConfigEntry, link: PtyLink, data: bytes, readings: int
+    entry: MockConfigEntry, link: PtyLink | TcpLink, data: bytes, readings: int
 ) -> None:
     """Write to the port; return once the coordinator has taken `readings` more readings."""
     coordinator = cast(MfmCoordinator, entry.runtime_data)
@@ -74,6 +74,7 @@ async def send_readings(
     clock: Clock,
     board: MfmBoard,
     millihertz: list[int],
+    *,
     spacing: float,
 ) -> None:
     """Send one board line per value, `spacing` simulated seconds apart."""

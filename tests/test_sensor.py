@@ -52,7 +52,7 @@ async def test_entities(
 ) -> None:
     """Every entity, its registry entry and its state after one interval of readings."""
     await send_readings(
-        init_integration, mfm_link, clock, board, [50012, 50020, 49995], 0.5
+        init_integration, mfm_link, clock, board, [50012, 50020, 49995], spacing=0.5
     )
     await advance(hass, clock, 4.0)
     await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
@@ -67,7 +67,7 @@ async def test_statistics_count_every_reading(
 ) -> None:
     """Mean, extremes, deviation, slope and load difference use every line of the interval."""
     values = [50012, 50020, 49995, 50031, 50008]
-    await send_readings(init_integration, mfm_link, clock, board, values, 0.2)
+    await send_readings(init_integration, mfm_link, clock, board, values, spacing=0.2)
     await advance(hass, clock, 4.2)
 
     mean_mhz = statistics.fmean(values)
@@ -100,10 +100,12 @@ async def test_each_interval_stands_alone(
     clock: Clock,
 ) -> None:
     """The second interval's statistics hold only the second interval's readings."""
-    await send_readings(init_integration, mfm_link, clock, board, [50040, 50050], 1.0)
+    await send_readings(
+        init_integration, mfm_link, clock, board, [50040, 50050], spacing=1.0
+    )
     await advance(hass, clock, 4.0)
     await send_readings(
-        init_integration, mfm_link, clock, board, [49990, 50000, 50010], 1.0
+        init_integration, mfm_link, clock, board, [49990, 50000, 50010], spacing=1.0
     )
     await advance(hass, clock, 3.0)
 
@@ -151,7 +153,7 @@ async def test_grid_time_is_the_integral_of_the_deviation(
 ) -> None:
     """A ramp from 50.000 to 50.100 Hz over 10 s puts the grid clock 0.01 s ahead."""
     ramp = [50000 + 5 * step for step in range(21)]
-    await send_readings(init_integration, mfm_link, clock, board, ramp, 0.5)
+    await send_readings(init_integration, mfm_link, clock, board, ramp, spacing=0.5)
     await advance(hass, clock, 5.0)
     # ∫₀¹⁰ (0.01 Hz/s · t) / 50 Hz dt = 0.01 s, exact for a straight line.
     assert state(hass, f"sensor.{PREFIX}_grid_time_deviation") == "0.01"
@@ -165,11 +167,15 @@ async def test_grid_time_skips_gaps_in_the_data(
     clock: Clock,
 ) -> None:
     """Nothing is integrated across a gap: the grid's path there is unknown."""
-    await send_readings(init_integration, mfm_link, clock, board, [50050, 50050], 2.0)
+    await send_readings(
+        init_integration, mfm_link, clock, board, [50050, 50050], spacing=2.0
+    )
     clock.tick(6.0)
-    await send_readings(init_integration, mfm_link, clock, board, [50050, 50050], 2.0)
+    await send_readings(
+        init_integration, mfm_link, clock, board, [50050, 50050], spacing=2.0
+    )
     await advance(hass, clock, 5.0)
-    # Two 2 s stretches at +50 mHz: 2 × 2 s × 0.05 / 50 = 0.004 s; the 6 s gap adds nothing.
+    # Two 2 s stretches at +50 mHz: 2 x 2 s x 0.05 / 50 = 0.004 s; the 6 s gap adds nothing.
     assert state(hass, f"sensor.{PREFIX}_grid_time_deviation") == "0.004"
 
 
@@ -181,7 +187,7 @@ async def test_alarms_from_the_board(
     clock: Clock,
 ) -> None:
     """Format P4 carries the alarm bits; the entities show the board's own."""
-    await send_readings(init_integration, mfm_link, clock, board, [49850], 0.2)
+    await send_readings(init_integration, mfm_link, clock, board, [49850], spacing=0.2)
     await advance(hass, clock, 5.0)
     assert state(hass, f"binary_sensor.{PREFIX}_alarm_70_mhz") == "on"
     assert state(hass, f"binary_sensor.{PREFIX}_alarm_100_mhz") == "on"

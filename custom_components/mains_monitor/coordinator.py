@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,7 +28,14 @@ from .const import (
 type MainsMonitorConfigEntry = ConfigEntry[MainsMonitorCoordinator[Any]]
 
 
-class MainsMonitorCoordinator[SnapshotT](DataUpdateCoordinator[SnapshotT]):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """What every device kind's snapshot shows of the link."""
+
+    connection_state: ConnectionState
+
+
+class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[SnapshotT]):
     """Turns what the connection delivers into one snapshot per update interval."""
 
     config_entry: MainsMonitorConfigEntry

@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
+import serialx
+
 from homeassistant.core import HomeAssistant
 
+from .const import CONF_PORT
 from .coordinator import MainsMonitorConfigEntry
 from .mfm_coordinator import MfmCoordinator
 
@@ -19,7 +22,7 @@ async def async_get_config_entry_diagnostics(
     assert isinstance(coordinator, MfmCoordinator)
     parser = coordinator.parser
     return {
-        "data": dict(entry.data),
+        "data": {**entry.data, CONF_PORT: serialx.redact_uri(entry.data[CONF_PORT])},
         "options": dict(entry.options),
         "connection": {
             "state": coordinator.connection_state,

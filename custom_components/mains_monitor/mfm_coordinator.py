@@ -17,9 +17,8 @@ from .const import (
     CONF_NOMINAL_FREQUENCY,
     DOMAIN,
     NOMINAL_AUTO,
-    ConnectionState,
 )
-from .coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator
+from .coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator, Snapshot
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
 from .protocol.mfm import MfmParser, MfmReading
 
@@ -53,7 +52,7 @@ class FrequencyStats:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MfmSnapshot:
+class MfmSnapshot(Snapshot):
     """Everything the board's entities show."""
 
     stats: FrequencyStats | None
@@ -62,7 +61,6 @@ class MfmSnapshot:
     readings_accepted: int
     lines_rejected: int
     board_restarts: int
-    connection_state: ConnectionState
 
 
 @dataclass(slots=True)

@@ -1,0 +1,279 @@
+"""The integration's life: set-up, outages, recovery, restarts, unload."""
+
+from __future__ import annotations
+
+from datetime import datetime
+import logging
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+import serialx
+
+from custom_components.mains_monitor.const import (
+    CONF_CALIBRATION_OFFSET,
+    CONF_PORT,
+    DOMAIN,
+    ConnectionState,
+)
+from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from simulator.links import PtyLink, TcpLink
+from simulator.mfm import MfmBoard
+from tests.conftest import START
+from tests.helpers import Clock, advance, send, send_readings, wait_for_connection
+
+FREQUENCY = "sensor.mains_frequency_board_frequency"
+GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
+GRID_TIME_SINCE = "sensor.mains_frequency_board_grid_time_deviation_since"
+CONNECTION = "sensor.mains_frequency_board_connection"
+
+
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of an entity that must exist."""
+    entity = hass.states.get(entity_id)
+    assert entity is not None, entity_id
+    return entity.state
+
+
+def outage_logs(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
+    """How many outage and recovery lines the integration logged."""
+    records = [
+        r
+        for r in caplog.records
+        if r.name.startswith("custom_components.mains_monitor")
+    ]
+    lost = sum("is unavailable" in r.getMessage() for r in records)
+    back = sum("sending valid data again" in r.getMessage() for r in records)
+    return lost, back
+
+
+async def test_unavailable_until_the_first_reading(
+    hass: HomeAssistant, init_integration: MockConfigEntry, clock: Clock
+) -> None:
+    """Before the board has said anything there is nothing to show."""
+    await advance(hass, clock, 5.0)
+    assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
+    assert state(hass, CONNECTION) == "connected"
+
+
+async def test_unplugged_then_plugged_back_in(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The port vanishes for three retries, returns, and the same entities come back."""
+    caplog.set_level(logging.INFO)
+    await send_readings(init_integration, mfm_link, clock, board, [50010], spacing=0)
+    await advance(hass, clock, 5.0)
+    assert state(hass, FREQUENCY) == "50.01"
+
+    mfm_link.close()
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
+    assert state(hass, CONNECTION) == "disconnected"
+    for backoff in (1, 2, 4):  # each retry finds no port
+        await advance(hass, clock, backoff + 0.1)
+        await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+
+    mfm_link.open()
+    await advance(hass, clock, 8.1)
+    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    await send_readings(init_integration, mfm_link, clock, board, [49990], spacing=0)
+    await advance(hass, clock, 5.0)
+    assert state(hass, FREQUENCY) == "49.99"
+    assert outage_logs(caplog) == (1, 1)
+
+
+async def test_silence_means_unavailable_and_a_fresh_connection(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """No valid reading for the silence timeout: unavailable, reopen, recover."""
+    caplog.set_level(logging.INFO)
+    await send_readings(init_integration, mfm_link, clock, board, [50020], spacing=0)
+    await advance(hass, clock, 29.0)
+    assert state(hass, FREQUENCY) == "50.02"
+
+    await advance(hass, clock, 1.5)
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
+
+    await advance(hass, clock, 1.1)
+    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    await send_readings(init_integration, mfm_link, clock, board, [50030], spacing=0)
+    await advance(hass, clock, 5.0)
+    assert state(hass, FREQUENCY) == "50.03"
+    assert outage_logs(caplog) == (1, 1)
+
+
+async def test_garbage_does_not_keep_the_entities_alive(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """Only valid readings feed the silence watchdog."""
+    await send_readings(init_integration, mfm_link, clock, board, [50020], spacing=0)
+    for _ in range(6):
+        mfm_link.write(b"XXXXX\r\n")
+        await advance(hass, clock, 5.0)
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
+
+
+async def test_grid_time_survives_a_restart(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mock_config_entry: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """The saved grid time is restored, continues, and is saved again on unload."""
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}"
+    since = "2026-11-01T00:00:00+00:00"
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {"grid_time_deviation": 12.5, "since": since},
+    }
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+
+    await send_readings(
+        mock_config_entry, mfm_link, clock, board, [50100, 50100, 50100], spacing=2.0
+    )
+    await advance(hass, clock, 5.0)
+    # 4 s at +100 mHz on a 50 Hz grid: 4 x 0.1 / 50 = 0.008 s.
+    assert state(hass, GRID_TIME) == "12.508"
+    assert state(hass, GRID_TIME_SINCE) == since
+
+    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    assert hass_storage[key]["data"]["grid_time_deviation"] == pytest.approx(12.508)
+    assert hass_storage[key]["data"]["since"] == since
+
+
+async def test_reset_button_restarts_grid_time(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """Pressing the button sets the deviation to zero from that moment."""
+    await send_readings(
+        init_integration, mfm_link, clock, board, [49900, 49900], spacing=2.0
+    )
+    await advance(hass, clock, 5.0)
+    assert state(hass, GRID_TIME) == "-0.004"
+
+    await hass.services.async_call(
+        BUTTON_DOMAIN,
+        SERVICE_PRESS,
+        {ATTR_ENTITY_ID: "button.mains_frequency_board_reset_grid_time_deviation"},
+        blocking=True,
+    )
+    assert state(hass, GRID_TIME) == "0.0"
+    assert datetime.fromisoformat(
+        state(hass, GRID_TIME_SINCE)
+    ) == datetime.fromisoformat(START).replace(second=7)
+
+
+async def test_calibration_offset_is_added_to_every_reading(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """A +1.5 mHz offset moves mean, extremes and deviation alike."""
+    mock_config_entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        mock_config_entry,
+        options={**mock_config_entry.options, CONF_CALIBRATION_OFFSET: 1.5},
+    )
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await send_readings(
+        mock_config_entry, mfm_link, clock, board, [50000, 50010], spacing=1.0
+    )
+    await advance(hass, clock, 4.0)
+    assert state(hass, FREQUENCY) == "50.0065"
+    assert state(hass, "sensor.mains_frequency_board_maximum_frequency") == "50.0115"
+    assert state(hass, "sensor.mains_frequency_board_deviation_from_nominal") == "6.5"
+
+
+async def test_sixty_hertz_grid(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    clock: Clock,
+) -> None:
+    """A 60 Hz board's banner sets the nominal frequency the deviation is taken from."""
+    board = MfmBoard(nominal=60)
+    await send(init_integration, mfm_link, board.banner() + board.line(59950, 0), 1)
+    await advance(hass, clock, 5.0)
+    assert state(hass, FREQUENCY) == "59.95"
+    assert state(hass, "sensor.mains_frequency_board_deviation_from_nominal") == "-50.0"
+    assert state(hass, "sensor.mains_frequency_board_board_restarts") == "1"
+
+
+async def test_network_serial_server(
+    hass: HomeAssistant,
+    socket_enabled: None,
+    mock_config_entry: MockConfigEntry,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """A socket:// port (ser2net) works like a local one, and its drop is an outage."""
+    server = TcpLink()
+    await server.start()
+    try:
+        mock_config_entry.add_to_hass(hass)
+        hass.config_entries.async_update_entry(
+            mock_config_entry, data={**mock_config_entry.data, CONF_PORT: server.url}
+        )
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await server.wait_for_clients()
+        await send(mock_config_entry, server, board.line(50005, 0), 1)
+        await advance(hass, clock, 5.0)
+        assert state(hass, FREQUENCY) == "50.005"
+
+        await server.drop_clients()
+        await wait_for_connection(mock_config_entry, ConnectionState.DISCONNECTED)
+        assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
+        await advance(hass, clock, 1.1)
+        await server.wait_for_clients()
+        await send(mock_config_entry, server, board.line(50006, 0), 1)
+        await advance(hass, clock, 5.0)
+        assert state(hass, FREQUENCY) == "50.006"
+        assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    finally:
+        await server.stop()
+
+
+async def test_unload_closes_the_port(
+    hass: HomeAssistant, init_integration: MockConfigEntry, mfm_link: PtyLink
+) -> None:
+    """After unloading the entities are unavailable and another program may take the port."""
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+    assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
+    # The reader held the port exclusively; now an exclusive open succeeds.
+    port = serialx.async_serial_for_url(
+        str(mfm_link.path), baudrate=19200, exclusive=True
+    )
+    await port.open()
+    await port.close()
