@@ -277,3 +277,28 @@ async def test_unload_closes_the_port(
     )
     await port.open()
     await port.close()
+
+
+async def test_home_assistant_stop_closes_the_port_and_saves(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """Stopping Home Assistant ends the reader, frees the port and writes the grid time."""
+    await send_readings(
+        init_integration, mfm_link, clock, board, [50050, 50050], spacing=2.0
+    )
+    await advance(hass, clock, 5.0)
+    await hass.async_stop()
+
+    port = serialx.async_serial_for_url(
+        str(mfm_link.path), baudrate=19200, exclusive=True
+    )
+    await port.open()
+    await port.close()
+    stored = hass_storage[f"{DOMAIN}.{init_integration.entry_id}"]["data"]
+    # 2 s at +50 mHz on 50 Hz: 2 x 0.05 / 50 = 0.002 s.
+    assert stored["grid_time_deviation"] == pytest.approx(0.002)

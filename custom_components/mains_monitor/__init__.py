@@ -37,5 +37,6 @@ async def async_unload_entry(
 async def _async_options_updated(
     hass: HomeAssistant, entry: MainsMonitorConfigEntry
 ) -> None:
-    """Apply new options by reloading."""
-    await hass.config_entries.async_reload(entry.entry_id)
+    """Apply new options by reloading; a reconfigure flow reloads by itself."""
+    if entry.options != entry.runtime_data.options:
+        hass.config_entries.async_schedule_reload(entry.entry_id)
