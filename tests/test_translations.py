@@ -1,0 +1,230 @@
+"""The translations: German matches English, and English names everything the code uses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+import pytest
+
+from custom_components.mains_monitor.binary_sensor import ALARMS
+from custom_components.mains_monitor.button import RESET_GRID_TIME
+from custom_components.mains_monitor.config_flow import OPTIONS_SCHEMA
+from custom_components.mains_monitor.const import (
+    CONF_DEVICE_KIND,
+    ConnectionState,
+    DeviceKind,
+)
+from custom_components.mains_monitor.errors import MainsMonitorError
+from custom_components.mains_monitor.frequency import FrequencyBand
+from custom_components.mains_monitor.sensor import MFM_SENSORS
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.selector import SelectSelector
+
+PACKAGE = Path(__file__).parent.parent / "custom_components" / "mains_monitor"
+LANGUAGES = ("en", "de")
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+ENTITIES: tuple[tuple[str, EntityDescription], ...] = (
+    *(("sensor", description) for description in MFM_SENSORS),
+    *(("binary_sensor", description) for description in ALARMS),
+    ("button", RESET_GRID_TIME),
+)
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations() -> None:
+    """Replace the package-wide fixture: these tests read files and need no Home Assistant."""
+
+
+@cache
+def translations(language: str) -> dict[str, Any]:
+    """One language's strings, as parsed from its file."""
+    text = (PACKAGE / "translations" / f"{language}.json").read_text(encoding="utf-8")
+    strings: dict[str, Any] = json.loads(text)
+    return strings
+
+
+def leaves(tree: dict[str, Any], path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every value that is not a dictionary, with its dotted path."""
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            yield from leaves(value, f"{path}{key}.")
+        else:
+            yield f"{path}{key}", value
+
+
+def flat(language: str) -> dict[str, Any]:
+    """One language's strings by dotted path."""
+    return dict(leaves(translations(language)))
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the `{placeholders}` in a string."""
+    return set(PLACEHOLDER.findall(text))
+
+
+def error_classes() -> Iterator[type[MainsMonitorError]]:
+    """Every subclass of the integration's base error, however deep."""
+    pending = list(MainsMonitorError.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        yield cls
+
+
+def select_selectors() -> Iterator[tuple[str, SelectSelector]]:
+    """The options form's select fields, by field name."""
+    for field, selector in OPTIONS_SCHEMA.schema.items():
+        if isinstance(selector, SelectSelector):
+            yield str(field), selector
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_file_is_two_space_indented_utf8_json(language: str) -> None:
+    """Each file is exactly its parsed content written back with a 2-space indent."""
+    path = PACKAGE / "translations" / f"{language}.json"
+    written = json.dumps(translations(language), indent=2, ensure_ascii=False) + "\n"
+    assert path.read_bytes() == written.encode()
+
+
+def test_german_has_the_same_keys_as_english() -> None:
+    """No string is missing from German and none is left over."""
+    english, german = flat("en"), flat("de")
+    assert sorted(english.keys() - german.keys()) == []
+    assert sorted(german.keys() - english.keys()) == []
+
+
+def test_german_keeps_every_placeholder() -> None:
+    """Each German string carries exactly its English string's placeholders."""
+    german = flat("de")
+    mismatched = {
+        path: (placeholders(text), placeholders(german[path]))
+        for path, text in flat("en").items()
+        if path in german and placeholders(text) != placeholders(german[path])
+    }
+    assert mismatched == {}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_string_is_non_empty_and_trimmed(language: str) -> None:
+    """Strings hold text, without surrounding white space."""
+    bad = [
+        path
+        for path, text in flat(language).items()
+        if not isinstance(text, str) or not text or text != text.strip()
+    ]
+    assert bad == []
+
+
+@pytest.mark.parametrize(
+    ("platform", "description"),
+    ENTITIES,
+    ids=[f"{platform}.{description.key}" for platform, description in ENTITIES],
+)
+def test_every_entity_has_a_name(platform: str, description: EntityDescription) -> None:
+    """Each entity's translation key names it, with the placeholders it fills in."""
+    assert description.translation_key is not None
+    name = translations("en")["entity"][platform][description.translation_key]["name"]
+    given = description.translation_placeholders or {}
+    assert placeholders(name) == set(given)
+
+
+def test_alarm_names_are_told_their_threshold() -> None:
+    """The four threshold alarms fill in 70, 100, 200 and 1000 mHz."""
+    thresholds = [
+        (description.translation_placeholders or {}).get("threshold")
+        for description in ALARMS
+        if description.translation_key == "alarm_threshold"
+    ]
+    assert thresholds == ["70", "100", "200", "1000"]
+
+
+def test_every_error_the_flow_can_show_is_translated() -> None:
+    """Each of the integration's errors has its `reason` among the form errors."""
+    reasons = {cls.reason for cls in error_classes()}
+    assert reasons == {
+        "invalid_port",
+        "port_not_found",
+        "permission_denied",
+        "cannot_connect",
+        "connection_lost",
+        "no_data",
+        "wrong_device",
+        "no_signal",
+    }
+    assert sorted(reasons - translations("en")["config"]["error"].keys()) == []
+
+
+@pytest.mark.parametrize(
+    ("translation_key", "states"),
+    [("band", FrequencyBand), ("connection_state", ConnectionState)],
+)
+def test_every_enum_state_is_translated(
+    translation_key: str, states: type[FrequencyBand | ConnectionState]
+) -> None:
+    """An enum sensor's translated states are exactly its enum's values."""
+    translated = translations("en")["entity"]["sensor"][translation_key]["state"]
+    assert set(translated) == {state.value for state in states}
+
+
+def test_enum_sensors_offer_only_translated_states() -> None:
+    """Every option an enum sensor declares has a translated state."""
+    sensors = translations("en")["entity"]["sensor"]
+    for description in MFM_SENSORS:
+        if description.options is not None:
+            assert description.translation_key is not None
+            translated = sensors[description.translation_key]["state"]
+            assert set(description.options) == set(translated), description.key
+
+
+def test_device_kinds_are_translated() -> None:
+    """The set-up form's device choice names every device kind."""
+    options = translations("en")["selector"][CONF_DEVICE_KIND]["options"]
+    assert set(options) == {kind.value for kind in DeviceKind}
+
+
+def test_options_form_choices_are_translated() -> None:
+    """Each select field of the options form has every choice translated."""
+    selectors = translations("en")["selector"]
+    fields = {
+        field: (selector.config["translation_key"], list(selector.config["options"]))
+        for field, selector in select_selectors()
+    }
+    assert fields == {"nominal_frequency": ("nominal_frequency", ["auto", "50", "60"])}
+    for translation_key, options in fields.values():
+        assert set(selectors[translation_key]["options"]) == set(options)
+
+
+def test_every_options_field_is_labelled_and_described() -> None:
+    """Each field of the options form has a label and a description."""
+    step = translations("en")["options"]["step"]["init"]
+    fields = {str(field) for field in OPTIONS_SCHEMA.schema}
+    assert sorted(fields - step["data"].keys()) == []
+    assert sorted(fields - step["data_description"].keys()) == []
+
+
+@pytest.mark.parametrize("section", ["config", "options"])
+def test_every_labelled_field_is_described(section: str) -> None:
+    """In every form step, the labelled fields and the described fields are the same."""
+    for step_id, step in translations("en")[section]["step"].items():
+        assert set(step.get("data", {})) == set(step.get("data_description", {})), (
+            step_id
+        )
+
+
+def test_icons_refer_to_translated_entities() -> None:
+    """Every icon belongs to a translated entity, and every sensor state icon to a state."""
+    icons: dict[str, Any] = json.loads(
+        (PACKAGE / "icons.json").read_text(encoding="utf-8")
+    )
+    entities = translations("en")["entity"]
+    for platform, keys in icons["entity"].items():
+        assert sorted(keys.keys() - entities[platform].keys()) == [], platform
+    for key, icon in icons["entity"]["sensor"].items():
+        states = entities["sensor"][key].get("state", {})
+        assert sorted(icon.get("state", {}).keys() - states.keys()) == [], key
