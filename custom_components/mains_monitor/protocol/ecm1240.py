@@ -1,0 +1,335 @@
+"""Sans-I/O codec for the Brultech ECM-1240 / ECM-1220: packets, settings, commands, power."""
+
+from collections import Counter
+from dataclasses import dataclass
+from enum import StrEnum
+from struct import Struct
+from typing import Final
+
+MODEL_ECM_1240: Final = "ECM-1240"
+MODEL_ECM_1220: Final = "ECM-1220"
+
+ADDRESS: Final = 0xFC
+ACK: Final = b"\xfc"
+# A bus carries up to four units, addressed FC to FF.
+_ADDRESSES: Final = range(0xFC, 0x100)
+
+HEADER: Final = b"\xfe\xff"
+_HEADER_FIRST: Final = 0xFE
+_FOOTER: Final = 0xFEFF  # FF FE read little-endian
+_CODE_1240: Final = 0x03
+_CODE_1220: Final = 0x01
+SIZE_ECM_1240: Final = 65
+SIZE_ECM_1220: Final = 43
+MAX_PACKET_SIZE: Final = SIZE_ECM_1240
+_SIZES: Final = {_CODE_1240: SIZE_ECM_1240, _CODE_1220: SIZE_ECM_1220}
+
+# One little-endian struct per model covering every byte after the header. A uint40 is read as
+# uint32 + uint8 and a uint24 as uint16 + uint8; the big-endian voltage is byte-swapped after.
+_COMMON: Final = "<2xBH" + "IB" * 4 + "4xHBBHHHB"
+_ECM_1240: Final = Struct(_COMMON + "5IHHB")
+_ECM_1220: Final = Struct(_COMMON + "HB")
+
+_SETTINGS: Final = Struct(">6xBxHBH19xB")
+SETTINGS_SIZE: Final = _SETTINGS.size
+
+_RESET_COUNTER_MASK: Final = 0x07
+_CH1_POLARITY: Final = 0x08
+_CH2_POLARITY: Final = 0x10
+
+SECONDS_BITS: Final = 24
+WATT_SECONDS_BITS: Final = 40
+AUX_BITS: Final = 32
+
+
+class EcmRejectReason(StrEnum):
+    """Why a candidate packet (FE FF, a known code, its full length) was not accepted."""
+
+    CHECKSUM = "checksum"
+    FOOTER = "footer"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EcmPacket:
+    """One accepted packet, decoded as the unit sent it."""
+
+    model: str
+    voltage: float
+    ch1_amps: float
+    ch2_amps: float
+    ch1_abs_ws: int
+    ch2_abs_ws: int
+    ch1_pol_ws: int
+    ch2_pol_ws: int
+    aux_ws: tuple[int, ...]
+    dc_voltage_raw: int | None
+    seconds: int
+    serial: int
+    unit_id: int
+    reset_counter: int
+    ch1_polarity: bool
+    ch2_polarity: bool
+
+    @property
+    def device_id(self) -> str:
+        """Return unit id and serial combined, as Brultech shows them: 5 and 434 give 500434."""
+        return _device_id(self.unit_id, self.serial)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EcmPower:
+    """Average power between two packets of the same unit."""
+
+    seconds: int
+    ch1_watts: float
+    ch2_watts: float
+    ch1_net_watts: float
+    ch2_net_watts: float
+    aux_watts: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EcmSettings:
+    """The unit's reply to a settings request."""
+
+    send_interval: int
+    firmware: str
+    unit_id: int
+    serial: int
+
+    @property
+    def device_id(self) -> str:
+        """Return unit id and serial combined, the same rule as for packets."""
+        return _device_id(self.unit_id, self.serial)
+
+
+def _device_id(unit_id: int, serial: int) -> str:
+    """Combine a unit id and a serial number into the device id."""
+    return f"{unit_id}{serial:05d}"
+
+
+def _packet(
+    model: str, fields: tuple[int, ...], aux: tuple[int, ...], dc: int | None
+) -> EcmPacket:
+    """Build a packet from the fields every model shares."""
+    (
+        _,
+        voltage,
+        abs1,
+        abs1_hi,
+        abs2,
+        abs2_hi,
+        pol1,
+        pol1_hi,
+        pol2,
+        pol2_hi,
+        serial,
+        flag,
+        unit_id,
+        amps1,
+        amps2,
+        seconds,
+        seconds_hi,
+    ) = fields[:17]
+    return EcmPacket(
+        model=model,
+        voltage=((voltage & 0xFF) << 8 | voltage >> 8) / 10,
+        ch1_amps=amps1 / 100,
+        ch2_amps=amps2 / 100,
+        ch1_abs_ws=abs1 | abs1_hi << 32,
+        ch2_abs_ws=abs2 | abs2_hi << 32,
+        ch1_pol_ws=pol1 | pol1_hi << 32,
+        ch2_pol_ws=pol2 | pol2_hi << 32,
+        aux_ws=aux,
+        dc_voltage_raw=dc,
+        seconds=seconds | seconds_hi << 16,
+        serial=serial,
+        unit_id=unit_id,
+        reset_counter=flag & _RESET_COUNTER_MASK,
+        ch1_polarity=bool(flag & _CH1_POLARITY),
+        ch2_polarity=bool(flag & _CH2_POLARITY),
+    )
+
+
+def _decode(buffer: bytes, start: int, size: int) -> EcmPacket | EcmRejectReason:
+    """Check and decode the full-length candidate of the given size at start."""
+    if size == SIZE_ECM_1240:
+        fields = _ECM_1240.unpack_from(buffer, start)
+    else:
+        fields = _ECM_1220.unpack_from(buffer, start)
+    if fields[-2] != _FOOTER:
+        return EcmRejectReason.FOOTER
+    if sum(buffer[start : start + size - 1]) & 0xFF != fields[-1]:
+        return EcmRejectReason.CHECKSUM
+    if size == SIZE_ECM_1240:
+        return _packet(MODEL_ECM_1240, fields, fields[17:22], fields[22])
+    return _packet(MODEL_ECM_1220, fields, (), None)
+
+
+class EcmParser:
+    """Turn the unit's byte stream into packets; count what is rejected or skipped.
+
+    Framing: find FE FF; the next byte is the format code (03: 65 bytes, 01: 43 bytes); wait for
+    the whole packet, then check its footer (first) and checksum. A failed candidate is counted in
+    `rejected` and only its FE is skipped, so a packet starting inside it is still found. FE FF
+    followed by any other code is no header: it is skipped like any byte between packets. That is
+    not counted as a rejection because after a failed candidate the search runs through packet
+    data, where FE FF and any code byte occur by chance. Every byte fed ends up in exactly one
+    place: an accepted packet, `discarded_bytes` (junk and the FE of each failed candidate), or
+    the buffer (at most one packet less a byte), whatever the chunking.
+    """
+
+    __slots__ = ("_buffer", "_need", "accepted", "discarded_bytes", "rejected")
+
+    def __init__(self) -> None:
+        """Start with an empty buffer and zero counters."""
+        self.accepted = 0
+        self.rejected: Counter[EcmRejectReason] = Counter()
+        self.discarded_bytes = 0
+        self._buffer = b""
+        # How long the buffer must grow before anything new can be decided.
+        self._need = 0
+
+    @property
+    def rejected_total(self) -> int:
+        """Return the number of rejected candidate packets, all reasons together."""
+        return self.rejected.total()
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Return how many bytes wait for the rest of a possible packet."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[EcmPacket]:
+        """Consume bytes; return every packet they complete, in stream order."""
+        buffer = self._buffer
+        if buffer:
+            buffer += data
+            if len(buffer) < self._need:
+                self._buffer = buffer
+                return []
+        else:
+            buffer = data
+        packets: list[EcmPacket] = []
+        end = len(buffer)
+        find = buffer.find
+        position = skipped = 0
+        while True:
+            start = find(HEADER, position)
+            if start < 0:
+                # A final FE may be the first half of a header.
+                keep = (
+                    end - 1 if end > position and buffer[-1] == _HEADER_FIRST else end
+                )
+                skipped += keep - position
+                self._keep(buffer, keep, 2)
+                break
+            skipped += start - position
+            if start + 2 >= end:
+                self._keep(buffer, start, 3)
+                break
+            size = _SIZES.get(buffer[start + 2])
+            if size is None:
+                skipped += 1
+                position = start + 1
+                continue
+            if start + size > end:
+                self._keep(buffer, start, size)
+                break
+            decoded = _decode(buffer, start, size)
+            if isinstance(decoded, EcmRejectReason):
+                self.rejected[decoded] += 1
+                skipped += 1
+                position = start + 1
+                continue
+            packets.append(decoded)
+            position = start + size
+        if skipped:
+            self.discarded_bytes += skipped
+        if packets:
+            self.accepted += len(packets)
+        return packets
+
+    def _keep(self, buffer: bytes, start: int, need: int) -> None:
+        """Keep buffer[start:], which needs `need` bytes before it can be decided."""
+        self._buffer = buffer[start:]
+        self._need = need
+
+
+def counter_delta(previous: int, current: int, bits: int) -> int:
+    """Return how far a counter of the given width advanced, across one wrap at most."""
+    return (current - previous) % (1 << bits)
+
+
+def derive_power(previous: EcmPacket, current: EcmPacket) -> EcmPower | None:
+    """Return the average power between two packets, or None when the pair says nothing."""
+    if (
+        previous.device_id != current.device_id
+        or previous.model != current.model
+        or previous.reset_counter != current.reset_counter
+    ):
+        return None
+    elapsed = counter_delta(previous.seconds, current.seconds, SECONDS_BITS)
+    if elapsed == 0:
+        return None
+    abs1 = counter_delta(previous.ch1_abs_ws, current.ch1_abs_ws, WATT_SECONDS_BITS)
+    abs2 = counter_delta(previous.ch2_abs_ws, current.ch2_abs_ws, WATT_SECONDS_BITS)
+    pol1 = counter_delta(previous.ch1_pol_ws, current.ch1_pol_ws, WATT_SECONDS_BITS)
+    pol2 = counter_delta(previous.ch2_pol_ws, current.ch2_pol_ws, WATT_SECONDS_BITS)
+    return EcmPower(
+        seconds=elapsed,
+        ch1_watts=abs1 / elapsed,
+        ch2_watts=abs2 / elapsed,
+        ch1_net_watts=(abs1 - 2 * pol1) / elapsed,
+        ch2_net_watts=(abs2 - 2 * pol2) / elapsed,
+        aux_watts=tuple(
+            counter_delta(before, after, AUX_BITS) / elapsed
+            for before, after in zip(previous.aux_ws, current.aux_ws, strict=True)
+        ),
+    )
+
+
+def _address(address: int) -> bytes:
+    """Return the address chunk that starts every command."""
+    if address not in _ADDRESSES:
+        msg = f"address must be 0xFC to 0xFF, not {address!r}"
+        raise ValueError(msg)
+    return bytes((address,))
+
+
+def poll_command(address: int = ADDRESS) -> tuple[bytes, ...]:
+    """Return the chunks that ask the unit for one packet."""
+    return _address(address), b"SPK"
+
+
+def realtime_command(on: bool, address: int = ADDRESS) -> tuple[bytes, ...]:
+    """Return the chunks that switch real-time mode on or off."""
+    return _address(address), b"TOG", b"XTD" if on else b"OFF"
+
+
+def settings_request(address: int = ADDRESS) -> tuple[bytes, ...]:
+    """Return the chunks that ask for the 33-byte settings block."""
+    return _address(address), b"SET", b"RCV"
+
+
+def send_interval_command(seconds: int, address: int = ADDRESS) -> tuple[bytes, ...]:
+    """Return the chunks that set the send interval (1 to 255 seconds)."""
+    if not 1 <= seconds <= 0xFF:
+        msg = f"send interval must be 1 to 255 seconds, not {seconds!r}"
+        raise ValueError(msg)
+    return _address(address), b"SET", b"IV2", bytes((seconds,))
+
+
+def decode_settings(block: bytes) -> EcmSettings | None:
+    """Decode a settings block; None unless it is 33 bytes with a matching checksum."""
+    if len(block) != SETTINGS_SIZE:
+        return None
+    interval, firmware, unit_id, serial, checksum = _SETTINGS.unpack(block)
+    if sum(block[:-1]) & 0xFF != checksum:
+        return None
+    return EcmSettings(
+        send_interval=interval,
+        firmware=f"{firmware // 1000}.{firmware % 1000:03d}",
+        unit_id=unit_id,
+        serial=serial,
+    )
