@@ -1,0 +1,1 @@
+"""Tests of the Mains Monitor integration, its protocols and its simulator."""
