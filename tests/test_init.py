@@ -302,3 +302,14 @@ async def test_home_assistant_stop_closes_the_port_and_saves(
     stored = hass_storage[f"{DOMAIN}.{init_integration.entry_id}"]["data"]
     # 2 s at +50 mHz on 50 Hz: 2 x 0.05 / 50 = 0.002 s.
     assert stored["grid_time_deviation"] == pytest.approx(0.002)
+
+
+async def test_removing_the_entry_deletes_its_grid_time(
+    hass: HomeAssistant, hass_storage: dict[str, Any], init_integration: MockConfigEntry
+) -> None:
+    """Nothing of a removed device stays behind in storage."""
+    key = f"{DOMAIN}.{init_integration.entry_id}"
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert key in hass_storage
+    await hass.config_entries.async_remove(init_integration.entry_id)
+    assert key not in hass_storage

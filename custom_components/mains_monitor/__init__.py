@@ -6,7 +6,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
 from .coordinator import MainsMonitorConfigEntry
-from .mfm_coordinator import MfmCoordinator
+from .mfm_coordinator import MfmCoordinator, async_remove_stored
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
@@ -32,6 +32,13 @@ async def async_unload_entry(
     if unloaded:
         await entry.runtime_data.async_stop()
     return unloaded
+
+
+async def async_remove_entry(
+    hass: HomeAssistant, entry: MainsMonitorConfigEntry
+) -> None:
+    """Delete what the entry stored (the grid time) with the entry."""
+    await async_remove_stored(hass, entry)
 
 
 async def _async_options_updated(

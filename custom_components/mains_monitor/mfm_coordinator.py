@@ -30,6 +30,20 @@ STORE_VERSION = 1
 STORE_SAVE_DELAY = 60
 
 
+def _store(
+    hass: HomeAssistant, entry: MainsMonitorConfigEntry
+) -> Store[StoredGridTime]:
+    """Where an entry's grid time is kept between restarts."""
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}")
+
+
+async def async_remove_stored(
+    hass: HomeAssistant, entry: MainsMonitorConfigEntry
+) -> None:
+    """Delete an entry's stored grid time."""
+    await _store(hass, entry).async_remove()
+
+
 class StoredGridTime(TypedDict):
     """What survives a restart."""
 
@@ -107,9 +121,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._previous: tuple[float, float] | None = None
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
-        self._store = Store[StoredGridTime](
-            hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}"
-        )
+        self._store = _store(hass, entry)
 
     @property
     def device_info(self) -> DeviceInfo:
