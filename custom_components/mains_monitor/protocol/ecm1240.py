@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from struct import Struct
-from typing import Final
+from typing import Final, cast
 
 MODEL_ECM_1240: Final = "ECM-1240"
 MODEL_ECM_1220: Final = "ECM-1220"
@@ -22,7 +22,6 @@ _CODE_1220: Final = 0x01
 SIZE_ECM_1240: Final = 65
 SIZE_ECM_1220: Final = 43
 MAX_PACKET_SIZE: Final = SIZE_ECM_1240
-_SIZES: Final = {_CODE_1240: SIZE_ECM_1240, _CODE_1220: SIZE_ECM_1220}
 
 # One little-endian struct per model covering every byte after the header. A uint40 is read as
 # uint32 + uint8 and a uint24 as uint16 + uint8; the big-endian voltage is byte-swapped after.
@@ -108,62 +107,97 @@ def _device_id(unit_id: int, serial: int) -> str:
     return f"{unit_id}{serial:05d}"
 
 
-def _packet(
-    model: str, fields: tuple[int, ...], aux: tuple[int, ...], dc: int | None
-) -> EcmPacket:
-    """Build a packet from the fields every model shares."""
-    (
-        _,
-        voltage,
-        abs1,
-        abs1_hi,
-        abs2,
-        abs2_hi,
-        pol1,
-        pol1_hi,
-        pol2,
-        pol2_hi,
-        serial,
-        flag,
-        unit_id,
-        amps1,
-        amps2,
-        seconds,
-        seconds_hi,
-    ) = fields[:17]
-    return EcmPacket(
-        model=model,
-        voltage=((voltage & 0xFF) << 8 | voltage >> 8) / 10,
-        ch1_amps=amps1 / 100,
-        ch2_amps=amps2 / 100,
-        ch1_abs_ws=abs1 | abs1_hi << 32,
-        ch2_abs_ws=abs2 | abs2_hi << 32,
-        ch1_pol_ws=pol1 | pol1_hi << 32,
-        ch2_pol_ws=pol2 | pol2_hi << 32,
-        aux_ws=aux,
-        dc_voltage_raw=dc,
-        seconds=seconds | seconds_hi << 16,
-        serial=serial,
-        unit_id=unit_id,
-        reset_counter=flag & _RESET_COUNTER_MASK,
-        ch1_polarity=bool(flag & _CH1_POLARITY),
-        ch2_polarity=bool(flag & _CH2_POLARITY),
-    )
+class _PacketBuilder:
+    """A mutable twin of EcmPacket (same slots, same layout) to fill in before freezing.
+
+    A frozen dataclass sets each field through object.__setattr__: 2.5 µs for the sixteen
+    fields, most of a packet's decoding time. Plain slot stores take 0.4 µs; the filled twin
+    then becomes an EcmPacket by __class__ assignment, which CPython allows between classes
+    of identical slot layout. What callers get is an ordinary EcmPacket.
+    """
+
+    __slots__ = EcmPacket.__slots__
+    model: str
+    voltage: float
+    ch1_amps: float
+    ch2_amps: float
+    ch1_abs_ws: int
+    ch2_abs_ws: int
+    ch1_pol_ws: int
+    ch2_pol_ws: int
+    aux_ws: tuple[int, ...]
+    dc_voltage_raw: int | None
+    seconds: int
+    serial: int
+    unit_id: int
+    reset_counter: int
+    ch1_polarity: bool
+    ch2_polarity: bool
 
 
-def _decode(buffer: bytes, start: int, size: int) -> EcmPacket | EcmRejectReason:
-    """Check and decode the full-length candidate of the given size at start."""
-    if size == SIZE_ECM_1240:
-        fields = _ECM_1240.unpack_from(buffer, start)
-    else:
-        fields = _ECM_1220.unpack_from(buffer, start)
-    if fields[-2] != _FOOTER:
+_new_builder: Final = object.__new__
+_set_class: Final = object.__setattr__
+
+
+def _freeze(builder: _PacketBuilder) -> EcmPacket:
+    """Turn a filled builder into the EcmPacket it now is."""
+    _set_class(builder, "__class__", EcmPacket)
+    return cast(EcmPacket, builder)
+
+
+def _fill(model: str, fields: tuple[int, ...]) -> _PacketBuilder:
+    """Return a builder holding the fields every model shares (struct order, see _COMMON)."""
+    packet = _new_builder(_PacketBuilder)
+    packet.model = model
+    voltage = fields[1]
+    packet.voltage = ((voltage & 0xFF) << 8 | voltage >> 8) / 10
+    packet.ch1_abs_ws = fields[2] | fields[3] << 32
+    packet.ch2_abs_ws = fields[4] | fields[5] << 32
+    packet.ch1_pol_ws = fields[6] | fields[7] << 32
+    packet.ch2_pol_ws = fields[8] | fields[9] << 32
+    packet.serial = fields[10]
+    flag = fields[11]
+    packet.reset_counter = flag & _RESET_COUNTER_MASK
+    packet.ch1_polarity = flag & _CH1_POLARITY != 0
+    packet.ch2_polarity = flag & _CH2_POLARITY != 0
+    packet.unit_id = fields[12]
+    packet.ch1_amps = fields[13] / 100
+    packet.ch2_amps = fields[14] / 100
+    packet.seconds = fields[15] | fields[16] << 16
+    return packet
+
+
+def _decode_1240(buffer: bytes, start: int) -> EcmPacket | EcmRejectReason:
+    """Check and decode the 65 bytes at start as an ECM-1240 packet."""
+    fields = _ECM_1240.unpack_from(buffer, start)
+    if fields[23] != _FOOTER:
         return EcmRejectReason.FOOTER
-    if sum(buffer[start : start + size - 1]) & 0xFF != fields[-1]:
+    if sum(buffer[start : start + SIZE_ECM_1240 - 1]) & 0xFF != fields[24]:
         return EcmRejectReason.CHECKSUM
-    if size == SIZE_ECM_1240:
-        return _packet(MODEL_ECM_1240, fields, fields[17:22], fields[22])
-    return _packet(MODEL_ECM_1220, fields, (), None)
+    packet = _fill(MODEL_ECM_1240, fields)
+    packet.aux_ws = fields[17:22]
+    packet.dc_voltage_raw = fields[22]
+    return _freeze(packet)
+
+
+def _decode_1220(buffer: bytes, start: int) -> EcmPacket | EcmRejectReason:
+    """Check and decode the 43 bytes at start as an ECM-1220 packet."""
+    fields = _ECM_1220.unpack_from(buffer, start)
+    if fields[17] != _FOOTER:
+        return EcmRejectReason.FOOTER
+    if sum(buffer[start : start + SIZE_ECM_1220 - 1]) & 0xFF != fields[18]:
+        return EcmRejectReason.CHECKSUM
+    packet = _fill(MODEL_ECM_1220, fields)
+    packet.aux_ws = ()
+    packet.dc_voltage_raw = None
+    return _freeze(packet)
+
+
+# Format code -> packet size and decoder.
+_FORMATS: Final = {
+    _CODE_1240: (SIZE_ECM_1240, _decode_1240),
+    _CODE_1220: (SIZE_ECM_1220, _decode_1220),
+}
 
 
 class EcmParser:
@@ -218,42 +252,40 @@ class EcmParser:
             start = find(HEADER, position)
             if start < 0:
                 # A final FE may be the first half of a header.
-                keep = (
-                    end - 1 if end > position and buffer[-1] == _HEADER_FIRST else end
-                )
-                skipped += keep - position
-                self._keep(buffer, keep, 2)
+                if end > position and buffer[-1] == _HEADER_FIRST:
+                    start, need = end - 1, 2
+                else:
+                    start, need = end, 0
+                skipped += start - position
                 break
             skipped += start - position
             if start + 2 >= end:
-                self._keep(buffer, start, 3)
+                need = 3
                 break
-            size = _SIZES.get(buffer[start + 2])
-            if size is None:
+            known = _FORMATS.get(buffer[start + 2])
+            if known is None:
                 skipped += 1
                 position = start + 1
                 continue
-            if start + size > end:
-                self._keep(buffer, start, size)
+            need, decode = known
+            if start + need > end:
                 break
-            decoded = _decode(buffer, start, size)
+            decoded = decode(buffer, start)
             if isinstance(decoded, EcmRejectReason):
                 self.rejected[decoded] += 1
                 skipped += 1
                 position = start + 1
                 continue
             packets.append(decoded)
-            position = start + size
+            position = start + need
+        # Keep what cannot be decided yet and how long it must grow before it can be.
+        self._buffer = buffer[start:] if start < end else b""
+        self._need = need
         if skipped:
             self.discarded_bytes += skipped
         if packets:
             self.accepted += len(packets)
         return packets
-
-    def _keep(self, buffer: bytes, start: int, need: int) -> None:
-        """Keep buffer[start:], which needs `need` bytes before it can be decided."""
-        self._buffer = buffer[start:]
-        self._need = need
 
 
 def counter_delta(previous: int, current: int, bits: int) -> int:
