@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 import random
@@ -32,7 +32,7 @@ from siobrultech_protocols.gem.protocol import (
 # Run as a script from anywhere: the repository root holds the integration's package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from custom_components.mains_monitor.protocol.ecm1240 import EcmParser  # noqa: E402
+from custom_components.mains_monitor.protocol.ecm1240 import EcmParser
 
 CHUNK_SIZES = (1, 8, 64)
 SECONDS_WRAP = 1 << 24
@@ -50,7 +50,7 @@ def encode_packet(
     seconds: int,
     volts_tenths: int,
     amps_hundredths: tuple[int, int],
-    watt_seconds: tuple[int, int, int, int],
+    watt_seconds: Sequence[int],
     aux: Sequence[int],
 ) -> bytes:
     """Build one ECM-1240 packet (unit 5, serial 434) from its field values."""
@@ -87,7 +87,7 @@ def realistic_stream(count: int, rng: random.Random) -> bytes:
             counters[3] + exported,
         ]
         aux = [value + rng.randrange(0, 1500) for value in aux]
-        packets.append(encode_packet(seconds, volts, amps, (*counters,), aux))
+        packets.append(encode_packet(seconds, volts, amps, counters, aux))
         seconds += 1
     return b"".join(packets)
 
@@ -148,12 +148,13 @@ def reference_fields(data: bytes) -> list[tuple[int, int, int]]:
         message = queue.get_nowait()
         if isinstance(message, PacketReceivedMessage):
             packet = message.packet
-            fields.append((packet.seconds, *packet.absolute_watt_seconds))
+            ch1, ch2 = packet.absolute_watt_seconds
+            fields.append((packet.seconds, ch1, ch2))
     return fields
 
 
 def rounds(
-    runners: dict[str, Callable[[Sequence[bytes]], Result]],
+    runners: Mapping[str, Callable[[Sequence[bytes]], Result]],
     chunks: Sequence[bytes],
     count: int,
 ) -> dict[str, list[Result]]:
