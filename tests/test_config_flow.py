@@ -403,10 +403,6 @@ async def test_unplugging_the_board_while_probing_shows_connection_lost(
     assert result["errors"] == {CONF_PORT: "connection_lost"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the probe takes the end of the stream for silence: it says no_data",
-)
 async def test_a_network_server_dropping_the_probe_shows_connection_lost(
     hass: HomeAssistant, tcp_link: TcpLink
 ) -> None:
@@ -603,10 +599,6 @@ async def test_reconfigure_to_the_same_port_is_allowed(
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the entry's own reader holds the port's lock: the probe says cannot_connect",
-)
 async def test_reconfigure_to_the_same_port_while_it_is_read_is_allowed(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -623,6 +615,24 @@ async def test_reconfigure_to_the_same_port_while_it_is_read_is_allowed(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert init_integration.data[CONF_LINE_FORMAT] == LineFormat.P2
+
+
+async def test_a_failed_reconfigure_of_a_running_entry_resumes_reading(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    boards: Boards,
+    clock: Clock,
+) -> None:
+    """Probing the entry's own port pauses its reader; a failed probe restarts it."""
+    boards.play(mfm_link, (), clock=clock)
+    flow = await init_integration.start_reconfigure_flow(hass)
+
+    result = await submit_port(hass, flow, str(mfm_link.path))
+    await hass.async_block_till_done()
+
+    assert result["errors"] == {CONF_PORT: "no_data"}
+    assert init_integration.state is ConfigEntryState.LOADED
 
 
 # --- options -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import voluptuous as vol
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -146,9 +147,15 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             port = await self._async_stable_port(user_input[CONF_PORT])
+            unloaded = False
             if port != entry.data[CONF_PORT]:
                 self._async_abort_entries_match({CONF_PORT: port})
+            elif entry.state is ConfigEntryState.LOADED:
+                # The entry's own reader holds the port exclusively: free it to probe.
+                unloaded = await self.hass.config_entries.async_unload(entry.entry_id)
             result = await self._async_probe(port, errors)
+            if result is None and unloaded:
+                self.hass.config_entries.async_schedule_reload(entry.entry_id)
             if result is not None:
                 return self.async_update_reload_and_abort(
                     entry,

@@ -32,7 +32,10 @@ async def async_probe_mfm(port: str) -> MfmProbeResult:
     received = False
     try:
         async with asyncio.timeout(PROBE_TIMEOUT):
-            while data := await serial.read(READ_SIZE):
+            while True:
+                if not (data := await serial.read(READ_SIZE)):
+                    msg = "the port was closed"
+                    raise ConnectionLostError(msg)
                 received = True
                 if readings := parser.feed(data):
                     nominal = parser.nominal_frequency
