@@ -3,6 +3,12 @@
     python -m simulator mfm [--firmware V1|V2] [--format 1-4] [--nominal 50|60]
         [--scenario normal|dip|reboot-loop] [--seed N] (--pty PATH | --tcp HOST:PORT)
         [--speed X]
+    python -m simulator ecm1240 [--model ECM-1240|ECM-1220] [--unit-id N]
+        [--serial N] [--interval S] [--realtime on|off] [--near-wrap]
+        [--reset-every S] [--seed N] [--speed X] (--pty PATH | --tcp HOST:PORT)
+
+The ECM-1240 streams in real-time mode and answers host commands (a poll, real-time
+on/off, the settings block, the send interval, resets) on the same link.
 
 The first line on stdout is where to connect: the pty's symlink path or the
 `socket://host:port` URL (with the port actually bound when 0 was asked for).
@@ -13,19 +19,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 import contextlib
+from itertools import count
 import logging
 from pathlib import Path
 import signal
 import sys
 
+from .ecm1240 import (
+    EcmCommandPort,
+    EcmModel,
+    EcmPacer,
+    EcmUnit,
+    demo_loads,
+    start_near_wraps,
+)
 from .links import PtyLink, TcpLink
 from .mfm import Firmware, MfmBoard, dip, random_walk, reboot_loop, stream
 
 _LOGGER = logging.getLogger("simulator")
 
 type Chunks = Iterator[tuple[float, bytes]]
+type Write = Callable[[bytes], None]
+type Receive = Callable[[], Awaitable[bytes]]
+type Work = Coroutine[None, None, None]
 
 # The `dip` scenario: 49.8 Hz for 20 s every 2 minutes, the first 30 s in.
 DIP_TO_MHZ = 49800
@@ -52,13 +70,48 @@ def _parser() -> argparse.ArgumentParser:
     mfm.add_argument(
         "--seed", type=int, default=0, help="seed of the grid's random walk"
     )
-    mfm.add_argument(
+    _add_link_options(mfm)
+    _add_ecm_options(
+        devices.add_parser("ecm1240", help="the Brultech ECM-1240 / ECM-1220")
+    )
+    return parser
+
+
+def _add_ecm_options(ecm: argparse.ArgumentParser) -> None:
+    """The ecm1240 sub-command's own options."""
+    ecm.add_argument(
+        "--model", type=EcmModel, choices=list(EcmModel), default=EcmModel.ECM_1240
+    )
+    ecm.add_argument("--unit-id", type=_int_range(0, 255), default=5)
+    ecm.add_argument("--serial", type=_int_range(0, 65535), default=434)
+    ecm.add_argument(
+        "--interval", type=_int_range(1, 255), default=1, help="send interval in s"
+    )
+    ecm.add_argument("--realtime", choices=("on", "off"), default="on")
+    ecm.add_argument(
+        "--near-wrap",
+        action="store_true",
+        help="start every counter just below its wrap point",
+    )
+    ecm.add_argument(
+        "--reset-every",
+        type=_int_range(1, None),
+        metavar="S",
+        help="reset the unit every S simulated seconds",
+    )
+    ecm.add_argument("--seed", type=int, default=0, help="seed of the load profiles")
+    _add_link_options(ecm)
+
+
+def _add_link_options(device: argparse.ArgumentParser) -> None:
+    """--speed and where the bytes go (--pty or --tcp), common to every device."""
+    device.add_argument(
         "--speed",
         type=_positive_float,
         default=1.0,
         help="time factor (2 = twice as fast)",
     )
-    where = mfm.add_mutually_exclusive_group(required=True)
+    where = device.add_mutually_exclusive_group(required=True)
     where.add_argument(
         "--pty", type=Path, metavar="PATH", help="symlink to a new pseudo-terminal"
     )
@@ -68,7 +121,21 @@ def _parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help="serve TCP clients (port 0: any)",
     )
-    return parser
+
+
+def _int_range(low: int, high: int | None) -> Callable[[str], int]:
+    """An argument type: an integer from `low` to `high` (None: no upper bound)."""
+
+    def parse(text: str) -> int:
+        """The integer, checked."""
+        value = int(text)
+        if value < low or (high is not None and value > high):
+            upper = "" if high is None else f"-{high}"
+            msg = f"must be {low}{upper}: {text}"
+            raise argparse.ArgumentTypeError(msg)
+        return value
+
+    return parse
 
 
 def _positive_float(text: str) -> float:
@@ -102,7 +169,62 @@ def _mfm_chunks(args: argparse.Namespace) -> Chunks:
     return stream(board, grid)
 
 
-async def _feed(chunks: Chunks, write: Callable[[bytes], None], speed: float) -> None:
+def _ecm_unit(args: argparse.Namespace) -> EcmUnit:
+    """The simulated ECM unit the command line describes."""
+    unit = EcmUnit(
+        model=args.model,
+        unit_id=args.unit_id,
+        serial=args.serial,
+        send_interval=args.interval,
+        realtime=args.realtime == "on",
+    )
+    if args.near_wrap:
+        start_near_wraps(unit)
+    return unit
+
+
+def _ecm_pacer(args: argparse.Namespace, unit: EcmUnit) -> EcmPacer:
+    """The unit on the seeded demo loads, with its scripted resets."""
+    every: int | None = args.reset_every
+    pacer = EcmPacer(unit, demo_loads(args.seed))
+    if every is not None:
+        pacer.reset_at = lambda t: t % every == 0
+    return pacer
+
+
+async def _tick(
+    step: Callable[[int], bytes | None], write: Write, speed: float
+) -> None:
+    """Step simulated second 1, 2, ... each at its time (scaled), writing what it sends."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    for t in count(1):
+        delay = began + t / speed - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        data = step(t)
+        if data is not None:
+            write(data)
+
+
+async def _answer(port: EcmCommandPort, receive: Receive, write: Write) -> None:
+    """Answer whatever the host writes, as soon as it arrives."""
+    while True:
+        reply = port.receive(await receive())
+        if reply:
+            write(reply)
+
+
+async def _serve_ecm(args: argparse.Namespace, write: Write, receive: Receive) -> None:
+    """Run the unit's clock and its command port side by side."""
+    unit = _ecm_unit(args)
+    pacer = _ecm_pacer(args, unit)
+    async with asyncio.TaskGroup() as group:
+        group.create_task(_tick(pacer.step, write, args.speed))
+        group.create_task(_answer(EcmCommandPort(unit), receive, write))
+
+
+async def _feed(chunks: Chunks, write: Write, speed: float) -> None:
     """Write each chunk at its time, scaled by `speed`, from now on."""
     loop = asyncio.get_running_loop()
     began = loop.time()
@@ -113,15 +235,20 @@ async def _feed(chunks: Chunks, write: Callable[[bytes], None], speed: float) ->
         write(data)
 
 
-async def _until_signal(
-    chunks: Chunks, write: Callable[[bytes], None], speed: float
-) -> None:
-    """Feed the chunks until SIGINT or SIGTERM."""
+def _device(args: argparse.Namespace, write: Write, receive: Receive) -> Work:
+    """The simulated device's work on a link."""
+    if args.device == "ecm1240":
+        return _serve_ecm(args, write, receive)
+    return _feed(_mfm_chunks(args), write, args.speed)
+
+
+async def _until_signal(work: Work) -> None:
+    """Run the device's work until SIGINT or SIGTERM."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    feeder = asyncio.create_task(_feed(chunks, write, speed))
+    feeder = asyncio.create_task(work)
     stopper = asyncio.create_task(stop.wait())
     await asyncio.wait({feeder, stopper}, return_when=asyncio.FIRST_COMPLETED)
     for task in (feeder, stopper):
@@ -133,15 +260,27 @@ async def _until_signal(
 
 def _describe(args: argparse.Namespace) -> str:
     """The simulated device and scenario, for the start log line."""
+    if args.device == "ecm1240":
+        return _describe_ecm(args)
     return (
         f"mfm {args.firmware} format {args.output_format} {args.nominal} Hz, "
         f"scenario {args.scenario}, seed {args.seed}, speed {args.speed}"
     )
 
 
+def _describe_ecm(args: argparse.Namespace) -> str:
+    """The simulated ECM unit and its set-up, for the start log line."""
+    wrap = ", near wrap" if args.near_wrap else ""
+    resets = f", reset every {args.reset_every} s" if args.reset_every else ""
+    return (
+        f"ecm1240 {args.model} unit {args.unit_id} serial {args.serial}, "
+        f"interval {args.interval} s, real-time {args.realtime}{wrap}{resets}, "
+        f"seed {args.seed}, speed {args.speed}"
+    )
+
+
 async def _run(args: argparse.Namespace) -> None:
     """Open the link, announce it, and stream until stopped."""
-    chunks = _mfm_chunks(args)
     what = _describe(args)
     if args.pty is not None:
         pty = PtyLink(args.pty.absolute())
@@ -149,7 +288,7 @@ async def _run(args: argparse.Namespace) -> None:
         try:
             print(pty.path, flush=True)
             _LOGGER.info("%s on %s", what, pty.path)
-            await _until_signal(chunks, pty.write, args.speed)
+            await _until_signal(_device(args, pty.write, pty.receive))
         finally:
             pty.close()
         return
@@ -158,7 +297,7 @@ async def _run(args: argparse.Namespace) -> None:
     try:
         print(tcp.url, flush=True)
         _LOGGER.info("%s on %s", what, tcp.url)
-        await _until_signal(chunks, tcp.write, args.speed)
+        await _until_signal(_device(args, tcp.write, tcp.receive))
     finally:
         await tcp.stop()
 
