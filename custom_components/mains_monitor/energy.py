@@ -1,0 +1,163 @@
+"""Energy accounting for the ECM-1240 / ECM-1220: totals that never go back or jump."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from .protocol.ecm1240 import EcmPacket, counter_delta
+
+CHANNELS: Final = ("ch1", "ch2", "aux1", "aux2", "aux3", "aux4", "aux5")
+POLARIZED_CHANNELS: Final = ("ch1", "ch2")
+# A seconds counter that seems to run backwards by less than half its range is an
+# old packet delivered late, not a jump forward of three months.
+MAX_GAP_SECONDS: Final = 2**23
+# After this many packets in a row that run backwards, the unit's seconds counter
+# was reset (RKS): start again from the newest packet.
+BACKWARD_PACKETS_BEFORE_RESYNC: Final = 3
+# No channel of the unit can carry more (200 A CTs at 250 V is 50 kW); a larger
+# step means its counters restarted without the reset counter changing.
+MAX_PLAUSIBLE_WATTS: Final = 100_000
+
+
+@dataclass(slots=True)
+class ChannelCounters:
+    """Watt-seconds summed over accepted packet pairs."""
+
+    absolute: int = 0
+    polarized: int = 0
+
+
+@dataclass(slots=True)
+class Baseline:
+    """The packet new ones are compared with."""
+
+    device_id: str
+    reset_counter: int
+    seconds: int
+    absolute: dict[str, int]
+    polarized: dict[str, int]
+
+
+def baseline_of(packet: EcmPacket) -> Baseline:
+    """The counters of a packet, by channel."""
+    absolute = {"ch1": packet.ch1_abs_ws, "ch2": packet.ch2_abs_ws}
+    absolute |= {f"aux{n}": value for n, value in enumerate(packet.aux_ws, start=1)}
+    return Baseline(
+        device_id=packet.device_id,
+        reset_counter=packet.reset_counter,
+        seconds=packet.seconds,
+        absolute=absolute,
+        polarized={"ch1": packet.ch1_pol_ws, "ch2": packet.ch2_pol_ws},
+    )
+
+
+@dataclass(slots=True)
+class Interval:
+    """What accrued over one stretch of packet pairs."""
+
+    seconds: int = 0
+    channels: dict[str, ChannelCounters] = field(
+        default_factory=lambda: {channel: ChannelCounters() for channel in CHANNELS}
+    )
+
+    def add(self, other: Interval) -> None:
+        """Add another stretch to this one."""
+        self.seconds += other.seconds
+        for channel, counters in other.channels.items():
+            self.channels[channel].absolute += counters.absolute
+            self.channels[channel].polarized += counters.polarized
+
+
+class EnergyLedger:
+    """Adds up the energy between consecutive packets of one unit.
+
+    A pair is used only when it is unambiguous: same unit, same reset counter,
+    time moved forward, every counter moved forward by a plausible amount.
+    Anything else moves the baseline (or not) but never a total.
+    """
+
+    def __init__(self) -> None:
+        """Start with no baseline and zero totals."""
+        self.baseline: Baseline | None = None
+        self.totals = Interval()
+        self.resyncs = 0
+        self._backward = 0
+
+    def add(self, packet: EcmPacket) -> Interval | None:
+        """Account one packet; return what accrued since the previous one, if usable."""
+        baseline = self.baseline
+        if baseline is None or baseline.reset_counter != packet.reset_counter:
+            return self._resync(packet)
+        elapsed = counter_delta(baseline.seconds, packet.seconds, 24)
+        if elapsed == 0:
+            return None  # a duplicate or a trigger burst within the same second
+        if elapsed >= MAX_GAP_SECONDS:
+            self._backward += 1
+            if self._backward >= BACKWARD_PACKETS_BEFORE_RESYNC:
+                return self._resync(packet)
+            return None  # an old packet delivered late
+        interval = _interval_between(baseline, baseline_of(packet), elapsed)
+        if interval is None:
+            return self._resync(packet)
+        self.baseline = baseline_of(packet)
+        self._backward = 0
+        self.totals.add(interval)
+        return interval
+
+    def _resync(self, packet: EcmPacket) -> None:
+        """Take the packet as the new baseline without adding anything."""
+        if self.baseline is not None:
+            self.resyncs += 1
+        self.baseline = baseline_of(packet)
+        self._backward = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ledger as stored."""
+        baseline = self.baseline
+        return {
+            "baseline": None
+            if baseline is None
+            else {
+                "device_id": baseline.device_id,
+                "reset_counter": baseline.reset_counter,
+                "seconds": baseline.seconds,
+                "absolute": baseline.absolute,
+                "polarized": baseline.polarized,
+            },
+            "totals": {
+                channel: [counters.absolute, counters.polarized]
+                for channel, counters in self.totals.channels.items()
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> EnergyLedger:
+        """A ledger as it was stored."""
+        ledger = cls()
+        if (baseline := stored.get("baseline")) is not None:
+            ledger.baseline = Baseline(**baseline)
+        for channel, (absolute, polarized) in stored.get("totals", {}).items():
+            if channel in ledger.totals.channels:
+                ledger.totals.channels[channel] = ChannelCounters(absolute, polarized)
+        return ledger
+
+
+def _interval_between(old: Baseline, new: Baseline, elapsed: int) -> Interval | None:
+    """The counter steps between two packets; None if any is implausible."""
+    if new.device_id != old.device_id or new.absolute.keys() != old.absolute.keys():
+        return None
+    limit = MAX_PLAUSIBLE_WATTS * elapsed
+    interval = Interval(seconds=elapsed)
+    for channel, value in new.absolute.items():
+        bits = 40 if channel in POLARIZED_CHANNELS else 32
+        absolute = counter_delta(old.absolute[channel], value, bits)
+        polarized = 0
+        if channel in POLARIZED_CHANNELS:
+            polarized = counter_delta(
+                old.polarized[channel], new.polarized[channel], 40
+            )
+        if absolute > limit or polarized > absolute:
+            return None
+        interval.channels[channel] = ChannelCounters(absolute, polarized)
+    return interval
