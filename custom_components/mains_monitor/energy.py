@@ -88,18 +88,20 @@ class EnergyLedger:
         """Account one packet; return what accrued since the previous one, if usable."""
         baseline = self.baseline
         if baseline is None or baseline.reset_counter != packet.reset_counter:
-            return self._resync(packet)
+            self._resync(packet)
+            return None
         elapsed = counter_delta(baseline.seconds, packet.seconds, 24)
         if elapsed == 0:
             return None  # a duplicate or a trigger burst within the same second
         if elapsed >= MAX_GAP_SECONDS:
             self._backward += 1
             if self._backward >= BACKWARD_PACKETS_BEFORE_RESYNC:
-                return self._resync(packet)
+                self._resync(packet)
             return None  # an old packet delivered late
         interval = _interval_between(baseline, baseline_of(packet), elapsed)
         if interval is None:
-            return self._resync(packet)
+            self._resync(packet)
+            return None
         self.baseline = baseline_of(packet)
         self._backward = 0
         self.totals.add(interval)
