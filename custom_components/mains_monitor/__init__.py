@@ -5,8 +5,8 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
-from .coordinator import MainsMonitorConfigEntry
-from .mfm_coordinator import MfmCoordinator, async_remove_stored
+from .coordinator import MainsMonitorConfigEntry, entry_store
+from .mfm_coordinator import MfmCoordinator
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 
@@ -38,7 +38,7 @@ async def async_remove_entry(
     hass: HomeAssistant, entry: MainsMonitorConfigEntry
 ) -> None:
     """Delete what the entry stored (the grid time) with the entry."""
-    await async_remove_stored(hass, entry)
+    await entry_store(hass, entry).async_remove()
 
 
 async def _async_options_updated(

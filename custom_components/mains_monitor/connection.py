@@ -29,6 +29,8 @@ BACKOFF_MAX = 60.0
 # A network serial server that accepts but never completes a handshake must not hang us.
 OPEN_TIMEOUT = 10.0
 READ_SIZE = 4096
+# At 19200 baud a unit acknowledges a command chunk within milliseconds.
+ACK_TIMEOUT = 1.0
 
 
 class ConnectionListener(Protocol):
@@ -78,6 +80,8 @@ class SerialConnection:
         self._backoff = BACKOFF_START
         self._available: bool | None = None
         self._task: asyncio.Task[None] | None = None
+        self._serial: serialx.AsyncSerial | None = None
+        self._ack: tuple[bytes, asyncio.Future[None]] | None = None
 
     def start(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Start the reader task; unloading the entry cancels it."""
@@ -110,10 +114,32 @@ class SerialConnection:
         self._listener.connection_state_changed(ConnectionState.CONNECTING)
         serial = await open_port(self.port)
         self._listener.connection_state_changed(ConnectionState.CONNECTED)
+        self._serial = serial
         try:
             await self._read(serial)
         finally:
+            self._serial = None
             await serial.close()
+
+    async def async_send_command(self, chunks: tuple[bytes, ...], ack: bytes) -> None:
+        """Send a command chunk by chunk, each after the device acknowledged the last."""
+        for chunk in chunks:
+            if (serial := self._serial) is None:
+                msg = "the port is not open"
+                raise ConnectionLostError(msg)
+            acknowledged = asyncio.get_running_loop().create_future()
+            self._ack = (ack, acknowledged)
+            try:
+                await serial.write(chunk)
+                async with asyncio.timeout(ACK_TIMEOUT):
+                    await acknowledged
+            except TimeoutError as err:
+                msg = f"no acknowledgement of {chunk!r}"
+                raise NoDataError(msg) from err
+            except (OSError, serialx.SerialException) as err:
+                raise ConnectionLostError(str(err)) from err
+            finally:
+                self._ack = None
 
     async def _read(self, serial: serialx.AsyncSerial) -> None:
         """Pass bytes on; fail when the port closes or stays silent too long."""
@@ -121,6 +147,7 @@ class SerialConnection:
         try:
             async with asyncio.timeout(self._silence_timeout) as watchdog:
                 while data := await serial.read(READ_SIZE):
+                    self._resolve_ack(data)
                     if self._listener.data_received(data):
                         self._mark_available()
                         watchdog.reschedule(loop.time() + self._silence_timeout)
@@ -131,6 +158,11 @@ class SerialConnection:
             raise ConnectionLostError(str(err)) from err
         msg = "the port was closed"
         raise ConnectionLostError(msg)
+
+    def _resolve_ack(self, data: bytes) -> None:
+        """Let a waiting command go on once its acknowledgement arrived."""
+        if self._ack is not None and self._ack[0] in data and not self._ack[1].done():
+            self._ack[1].set_result(None)
 
     def _mark_available(self) -> None:
         """Note valid data; log the recovery once per outage."""

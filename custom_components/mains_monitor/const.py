@@ -16,6 +16,14 @@ CONF_UPDATE_INTERVAL: Final = "update_interval"
 CONF_NOMINAL_FREQUENCY: Final = "nominal_frequency"
 CONF_CALIBRATION_OFFSET: Final = "calibration_offset"
 CONF_SILENCE_TIMEOUT: Final = "silence_timeout"
+CONF_DEVICE_ID: Final = "device_id"
+CONF_MODEL: Final = "model"
+CONF_FIRMWARE: Final = "firmware"
+CONF_POLL_INTERVAL: Final = "poll_interval"
+CONF_CHANNELS: Final = "channels"
+CONF_NAME: Final = "name"
+CONF_MODE: Final = "mode"
+CONF_INVERTED: Final = "inverted"
 
 # Both devices talk 19200 baud, 8N1, no flow control.
 BAUDRATE: Final = 19200
@@ -31,6 +39,15 @@ class DeviceKind(StrEnum):
     """The kinds of device the integration reads."""
 
     MFM = "mfm"
+    ECM1240 = "ecm1240"
+
+
+class ChannelMode(StrEnum):
+    """What an ECM channel measures."""
+
+    CONSUMPTION = "consumption"
+    NET = "net"  # net-metered: imports and exports
+    OFF = "off"
 
 
 class ConnectionState(StrEnum):

@@ -12,6 +12,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .connection import SerialConnection
@@ -21,9 +22,12 @@ from .const import (
     CONF_UPDATE_INTERVAL,
     DEFAULT_SILENCE_TIMEOUT,
     DEFAULT_UPDATE_INTERVAL,
+    DOMAIN,
     LOGGER,
     ConnectionState,
 )
+
+STORE_VERSION = 1
 
 type MainsMonitorConfigEntry = ConfigEntry[MainsMonitorCoordinator[Any]]
 
@@ -119,3 +123,8 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         """Make every measurement available or unavailable together."""
         self.last_update_success = available
         self.async_update_listeners()
+
+
+def entry_store(hass: HomeAssistant, entry: ConfigEntry) -> Store[dict[str, Any]]:
+    """Where an entry keeps what must survive a restart (grid time, energy ledger)."""
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}")

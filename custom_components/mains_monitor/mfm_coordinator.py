@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 import math
-from typing import TypedDict
+from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -18,37 +17,20 @@ from .const import (
     DOMAIN,
     NOMINAL_AUTO,
 )
-from .coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator, Snapshot
+from .coordinator import (
+    MainsMonitorConfigEntry,
+    MainsMonitorCoordinator,
+    Snapshot,
+    entry_store,
+)
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
 from .protocol.mfm import MfmParser, MfmReading
 
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
 GRID_TIME_MAX_GAP = 5.0
-STORE_VERSION = 1
 # Grid time moves by milliseconds a minute; saving once a minute loses nothing that matters.
 STORE_SAVE_DELAY = 60
-
-
-def _store(
-    hass: HomeAssistant, entry: MainsMonitorConfigEntry
-) -> Store[StoredGridTime]:
-    """Where an entry's grid time is kept between restarts."""
-    return Store(hass, STORE_VERSION, f"{DOMAIN}.{entry.entry_id}")
-
-
-async def async_remove_stored(
-    hass: HomeAssistant, entry: MainsMonitorConfigEntry
-) -> None:
-    """Delete an entry's stored grid time."""
-    await _store(hass, entry).async_remove()
-
-
-class StoredGridTime(TypedDict):
-    """What survives a restart."""
-
-    grid_time_deviation: float
-    since: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,7 +103,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._previous: tuple[float, float] | None = None
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
-        self._store = _store(hass, entry)
+        self._store = entry_store(hass, entry)
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -223,7 +205,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             )
             self.async_update_listeners()
 
-    def _stored(self) -> StoredGridTime:
+    def _stored(self) -> dict[str, Any]:
         """The grid time as saved."""
         return {
             "grid_time_deviation": self._grid_time,

@@ -1,0 +1,258 @@
+"""The ECM-1240 / ECM-1220 coordinator: packets in, power and energy out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+import math
+from typing import Any
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_CHANNELS,
+    CONF_DEVICE_ID,
+    CONF_FIRMWARE,
+    CONF_INVERTED,
+    CONF_MODE,
+    CONF_MODEL,
+    CONF_POLL_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    ChannelMode,
+)
+from .coordinator import (
+    MainsMonitorConfigEntry,
+    MainsMonitorCoordinator,
+    Snapshot,
+    entry_store,
+)
+from .energy import CHANNELS, POLARIZED_CHANNELS, EnergyLedger, Interval
+from .errors import MainsMonitorError
+from .protocol.ecm1240 import ACK, EcmPacket, EcmParser, poll_command
+
+# Totals and the baseline they were counted from are saved together, so a crash
+# between saves loses nothing: the next packet's step covers the gap once.
+STORE_SAVE_DELAY = 60
+WATT_SECONDS_PER_KWH = 3_600_000
+# Power is the mean over packet pairs at most this far apart; a pair spanning an
+# outage still adds its energy, but its average is not today's power.
+MAX_POWER_SPAN = 300
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelEnergy:
+    """One channel's readings as its entities show them."""
+
+    power: float | None  # W over the interval; net channels signed, export negative
+    energy: float  # kWh, everything that passed (consumption channels)
+    imported: float  # kWh (net channels)
+    exported: float  # kWh (net channels)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EcmSnapshot(Snapshot):
+    """Everything the monitor's entities show."""
+
+    voltage: float | None
+    ch1_current: float | None
+    ch2_current: float | None
+    dc_voltage_raw: int | None
+    channels: dict[str, ChannelEnergy]
+    packets_accepted: int
+    packets_rejected: int
+    packets_foreign: int
+    seconds_since_packet: float | None
+
+
+@dataclass(slots=True)
+class _Window:
+    """What arrived during the current update interval."""
+
+    energy: Interval = field(default_factory=Interval)
+    voltages: list[float] = field(default_factory=list)
+    ch1_currents: list[float] = field(default_factory=list)
+    ch2_currents: list[float] = field(default_factory=list)
+
+
+def _mean(values: list[float], digits: int) -> float | None:
+    """The rounded mean, None for no values."""
+    return round(math.fsum(values) / len(values), digits) if values else None
+
+
+class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
+    """Keeps an ECM unit's energy ledger and aggregates its packets."""
+
+    def __init__(self, hass: HomeAssistant, entry: MainsMonitorConfigEntry) -> None:
+        """Set up the parser, the ledger and the store."""
+        super().__init__(hass, entry)
+        self.parser = EcmParser()
+        self.device_id: str = entry.data[CONF_DEVICE_ID]
+        self.ledger = EnergyLedger()
+        self.packets_foreign = 0
+        self._window = _Window()
+        self._power: dict[str, float | None] = dict.fromkeys(CHANNELS)
+        self._dc_voltage_raw: int | None = None
+        self._last_packet: datetime | None = None
+        self._channels: dict[str, dict[str, Any]] = entry.options.get(CONF_CHANNELS, {})
+        self._store = entry_store(hass, entry)
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """The unit, by the serial it reports."""
+        data = self.config_entry.data
+        return DeviceInfo(
+            identifiers={(DOMAIN, self.config_entry.entry_id)},
+            name=self.config_entry.title,
+            manufacturer="Brultech Research",
+            model=data[CONF_MODEL],
+            serial_number=self.device_id,
+            sw_version=data.get(CONF_FIRMWARE),
+        )
+
+    async def async_restore(self) -> None:
+        """Load the ledger saved before the last shutdown."""
+        if stored := await self._store.async_load():
+            self.ledger = EnergyLedger.from_dict(stored)
+
+    @callback
+    def async_start(self) -> None:
+        """Start reading, and polling if the unit does not push by itself."""
+        super().async_start()
+        if poll_interval := self.config_entry.options.get(CONF_POLL_INTERVAL):
+            self.config_entry.async_on_unload(
+                async_track_time_interval(
+                    self.hass,
+                    self._async_poll,
+                    timedelta(seconds=poll_interval),
+                    name=f"{self.name} poll",
+                )
+            )
+
+    async def async_stop(self) -> None:
+        """Stop reading and save the ledger now."""
+        await super().async_stop()
+        await self._store.async_save(self.ledger.as_dict())
+
+    async def _async_poll(self, _now: datetime) -> None:
+        """Ask the unit for one packet."""
+        try:
+            await self.connection.async_send_command(poll_command(), ACK)
+        except MainsMonitorError as err:
+            # The silence watchdog reports an outage; a missed poll is not one.
+            LOGGER.debug("Poll of %s failed: %s", self.connection.port, err)
+
+    def feed(self, data: bytes) -> bool:
+        """Parse bytes; account every packet of the configured unit."""
+        valid = False
+        for packet in self.parser.feed(data):
+            if packet.device_id != self.device_id:
+                self._foreign(packet)
+                continue
+            valid = True
+            self._add(packet)
+        return valid
+
+    def _add(self, packet: EcmPacket) -> None:
+        """Count one packet in the ledger and the window."""
+        self._last_packet = dt_util.utcnow()
+        interval = self.ledger.add(packet)
+        if interval is not None and interval.seconds <= MAX_POWER_SPAN:
+            self._window.energy.add(interval)
+        self._window.voltages.append(packet.voltage)
+        self._window.ch1_currents.append(packet.ch1_amps)
+        self._window.ch2_currents.append(packet.ch2_amps)
+        self._dc_voltage_raw = packet.dc_voltage_raw
+
+    def _foreign(self, packet: EcmPacket) -> None:
+        """Count a packet of another unit; tell the user once."""
+        self.packets_foreign += 1
+        if self.packets_foreign == 1:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                foreign_issue_id(self.config_entry),
+                is_fixable=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="foreign_device",
+                translation_placeholders={
+                    "title": self.config_entry.title,
+                    "expected": self.device_id,
+                    "found": packet.device_id,
+                },
+            )
+
+    def build_snapshot(self, now: datetime) -> EcmSnapshot:
+        """Aggregate the interval's packets and start a new window."""
+        window = self._window
+        if window.energy.seconds:
+            self._power = {
+                channel: self._watts(channel, window.energy) for channel in CHANNELS
+            }
+        self._window = _Window()
+        self._store.async_delay_save(self.ledger.as_dict, STORE_SAVE_DELAY)
+        last = self._last_packet
+        return EcmSnapshot(
+            connection_state=self.connection_state,
+            voltage=_mean(window.voltages, 1),
+            ch1_current=_mean(window.ch1_currents, 2),
+            ch2_current=_mean(window.ch2_currents, 2),
+            dc_voltage_raw=self._dc_voltage_raw,
+            channels={channel: self._channel(channel) for channel in CHANNELS},
+            packets_accepted=self.parser.accepted,
+            packets_rejected=self.parser.rejected_total,
+            packets_foreign=self.packets_foreign,
+            seconds_since_packet=None if last is None else (now - last).total_seconds(),
+        )
+
+    def _inverted(self, channel: str) -> bool:
+        """Whether the user turned the channel's CT round."""
+        return bool(self._channels.get(channel, {}).get(CONF_INVERTED, False))
+
+    def _watts(self, channel: str, interval: Interval) -> float:
+        """Mean power over the interval: absolute, or signed for net channels."""
+        counters = interval.channels[channel]
+        if self.channel_mode(channel) is ChannelMode.NET:
+            net = (counters.absolute - 2 * counters.polarized) / interval.seconds
+            return round(-net if self._inverted(channel) else net, 1)
+        return round(counters.absolute / interval.seconds, 1)
+
+    def _channel(self, channel: str) -> ChannelEnergy:
+        """A channel's power and totals."""
+        totals = self.ledger.totals.channels[channel]
+        imported = totals.absolute - totals.polarized
+        exported = totals.polarized
+        if self._inverted(channel):
+            imported, exported = exported, imported
+        return ChannelEnergy(
+            power=self._power[channel],
+            energy=totals.absolute / WATT_SECONDS_PER_KWH,
+            imported=imported / WATT_SECONDS_PER_KWH,
+            exported=exported / WATT_SECONDS_PER_KWH,
+        )
+
+    def channel_mode(self, channel: str) -> ChannelMode:
+        """How the user set the channel up."""
+        default = ChannelMode.CONSUMPTION
+        if (
+            channel not in POLARIZED_CHANNELS
+            and self.config_entry.data[CONF_MODEL] == "ECM-1220"
+        ):
+            default = ChannelMode.OFF
+        return ChannelMode(self._channels.get(channel, {}).get(CONF_MODE, default))
+
+    def availability_changed(self, available: bool) -> None:
+        """Drop the interval's packets when data stops: the next pair spans the gap."""
+        if not available:
+            self._window = _Window()
+            self._power = dict.fromkeys(CHANNELS)
+        super().availability_changed(available)
+
+
+def foreign_issue_id(entry: MainsMonitorConfigEntry) -> str:
+    """The repair issue that says another unit shares the port."""
+    return f"foreign_device_{entry.entry_id}"
