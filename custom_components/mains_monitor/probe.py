@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import serialx
 
 from .connection import READ_SIZE, open_port
 from .errors import ConnectionLostError, NoDataError, NoSignalError, WrongDeviceError
+from .protocol.ecm1240 import ACK, EcmPacket, EcmParser, poll_command
 from .protocol.mfm import LineFormat, MfmParser, RejectReason
 
 # The board sends 3-7 lines a second and a full boot banner within a few seconds.
 PROBE_TIMEOUT = 10.0
+# A silent ECM unit gets one poll; its answer takes well under a second.
+POLL_ANSWER_TIMEOUT = 3.0
 # So many bad lines and not one reading: this is not an mfm board at 19200 baud.
 MAX_BAD_LINES = 10
 
@@ -69,3 +74,73 @@ def _failure(parser: MfmParser, *, received: bool) -> Exception:
     if received:
         return WrongDeviceError("data arrived, but not in the mfm board's format")
     return NoDataError("nothing arrived")
+
+
+@dataclass(frozen=True, slots=True)
+class EcmProbeResult:
+    """What a unit revealed while it was probed."""
+
+    packet: EcmPacket
+    realtime: bool  # it sent by itself; False when it answered only a poll
+
+
+async def async_probe_ecm(port: str) -> EcmProbeResult:
+    """Wait for a packet; a silent unit is polled once (the spec's SPK) before giving up."""
+    serial = await open_port(port)
+    parser = EcmParser()
+    try:
+        if packet := await _within(PROBE_TIMEOUT, _read_packet(serial, parser)):
+            return EcmProbeResult(packet, realtime=True)
+        if not _heard(parser) and (
+            packet := await _within(POLL_ANSWER_TIMEOUT, _poll(serial, parser))
+        ):
+            return EcmProbeResult(packet, realtime=False)
+    except (OSError, serialx.SerialException) as err:
+        raise ConnectionLostError(str(err)) from err
+    finally:
+        await serial.close()
+    if _heard(parser):
+        raise WrongDeviceError("data arrived, but no ECM-1240 packet")
+    raise NoDataError("the unit neither sent nor answered a poll")
+
+
+def _heard(parser: EcmParser) -> bool:
+    """Whether any byte arrived at all."""
+    return bool(
+        parser.discarded_bytes or parser.rejected_total or parser.buffered_bytes
+    )
+
+
+async def _within[T](seconds: float, reading: Coroutine[Any, Any, T]) -> T | None:
+    """The result of `reading`, or None if it takes longer than `seconds`."""
+    try:
+        async with asyncio.timeout(seconds):
+            return await reading
+    except TimeoutError:
+        return None
+
+
+async def _poll(serial: serialx.AsyncSerial, parser: EcmParser) -> EcmPacket:
+    """Ask for one packet, chunk by chunk as the unit acknowledges them."""
+    packets: list[EcmPacket] = []
+    for chunk in poll_command():
+        await serial.write(chunk)
+        while ACK not in (data := await _read(serial)):
+            packets += parser.feed(data)
+        packets += parser.feed(data)
+    return packets[0] if packets else await _read_packet(serial, parser)
+
+
+async def _read_packet(serial: serialx.AsyncSerial, parser: EcmParser) -> EcmPacket:
+    """Read until the parser completes a packet."""
+    while not (packets := parser.feed(await _read(serial))):
+        pass
+    return packets[0]
+
+
+async def _read(serial: serialx.AsyncSerial) -> bytes:
+    """Some bytes; the end of the stream is a lost connection."""
+    if not (data := await serial.read(READ_SIZE)):
+        msg = "the port was closed"
+        raise ConnectionLostError(msg)
+    return data
