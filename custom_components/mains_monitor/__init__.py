@@ -5,17 +5,23 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
+from .const import CONF_DEVICE_KIND, DeviceKind
 from .coordinator import MainsMonitorConfigEntry, entry_store
+from .ecm_coordinator import EcmCoordinator
 from .mfm_coordinator import MfmCoordinator
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+COORDINATORS: dict[DeviceKind, type[MfmCoordinator | EcmCoordinator]] = {
+    DeviceKind.MFM: MfmCoordinator,
+    DeviceKind.ECM1240: EcmCoordinator,
+}
 
 
 async def async_setup_entry(
     hass: HomeAssistant, entry: MainsMonitorConfigEntry
 ) -> bool:
     """Start reading the entry's device."""
-    coordinator = MfmCoordinator(hass, entry)
+    coordinator = COORDINATORS[DeviceKind(entry.data[CONF_DEVICE_KIND])](hass, entry)
     await coordinator.async_restore()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

@@ -54,7 +54,8 @@ async def async_setup_entry(
 ) -> None:
     """Add the board's alarms."""
     coordinator = entry.runtime_data
-    assert isinstance(coordinator, MfmCoordinator)
+    if not isinstance(coordinator, MfmCoordinator):
+        return
     async_add_entities(AlarmBinarySensor(coordinator, alarm) for alarm in ALARMS)
 
 

@@ -27,7 +27,8 @@ async def async_setup_entry(
 ) -> None:
     """Add the grid-time reset button."""
     coordinator = entry.runtime_data
-    assert isinstance(coordinator, MfmCoordinator)
+    if not isinstance(coordinator, MfmCoordinator):
+        return
     async_add_entities([ResetGridTimeButton(coordinator, RESET_GRID_TIME)])
 
 

@@ -14,12 +14,12 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .const import (
-    CONF_CHANNELS,
     CONF_DEVICE_ID,
     CONF_FIRMWARE,
     CONF_INVERTED,
     CONF_MODE,
     CONF_MODEL,
+    CONF_NAME,
     CONF_POLL_INTERVAL,
     DOMAIN,
     LOGGER,
@@ -33,7 +33,7 @@ from .coordinator import (
 )
 from .energy import CHANNELS, POLARIZED_CHANNELS, EnergyLedger, Interval
 from .errors import MainsMonitorError
-from .protocol.ecm1240 import ACK, EcmPacket, EcmParser, poll_command
+from .protocol.ecm1240 import ACK, MODEL_ECM_1220, EcmPacket, EcmParser, poll_command
 
 # Totals and the baseline they were counted from are saved together, so a crash
 # between saves loses nothing: the next packet's step covers the gap once.
@@ -98,7 +98,9 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._power: dict[str, float | None] = dict.fromkeys(CHANNELS)
         self._dc_voltage_raw: int | None = None
         self._last_packet: datetime | None = None
-        self._channels: dict[str, dict[str, Any]] = entry.options.get(CONF_CHANNELS, {})
+        self._channels: dict[str, dict[str, Any]] = {
+            channel: entry.options.get(channel, {}) for channel in CHANNELS
+        }
         self._store = entry_store(hass, entry)
 
     @property
@@ -211,7 +213,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
 
     def _inverted(self, channel: str) -> bool:
         """Whether the user turned the channel's CT round."""
-        return bool(self._channels.get(channel, {}).get(CONF_INVERTED, False))
+        return bool(self._channels[channel].get(CONF_INVERTED, False))
 
     def _watts(self, channel: str, interval: Interval) -> float:
         """Mean power over the interval: absolute, or signed for net channels."""
@@ -235,15 +237,19 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             exported=exported / WATT_SECONDS_PER_KWH,
         )
 
+    def channel_name(self, channel: str) -> str:
+        """The user's name for a channel, its label on the unit by default."""
+        return str(self._channels[channel].get(CONF_NAME) or channel.upper())
+
     def channel_mode(self, channel: str) -> ChannelMode:
         """How the user set the channel up."""
         default = ChannelMode.CONSUMPTION
         if (
             channel not in POLARIZED_CHANNELS
-            and self.config_entry.data[CONF_MODEL] == "ECM-1220"
+            and self.config_entry.data[CONF_MODEL] == MODEL_ECM_1220
         ):
             default = ChannelMode.OFF
-        return ChannelMode(self._channels.get(channel, {}).get(CONF_MODE, default))
+        return ChannelMode(self._channels[channel].get(CONF_MODE, default))
 
     def availability_changed(self, available: bool) -> None:
         """Drop the interval's packets when data stops: the next pair spans the gap."""

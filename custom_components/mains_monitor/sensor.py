@@ -12,13 +12,23 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfFrequency, UnitOfPower, UnitOfTime
+from homeassistant.const import (
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfFrequency,
+    UnitOfPower,
+    UnitOfTime,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import CONF_LINE_FORMAT, ConnectionState
+from .const import CONF_LINE_FORMAT, ChannelMode, ConnectionState
 from .coordinator import MainsMonitorConfigEntry
+from .ecm_coordinator import ChannelEnergy, EcmCoordinator, EcmSnapshot
+from .energy import CHANNELS
 from .entity import MainsMonitorEntity
 from .frequency import FrequencyBand
 from .mfm_coordinator import FrequencyStats, MfmCoordinator, MfmSnapshot
@@ -141,6 +151,139 @@ MFM_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
 )
 
 
+@dataclass(frozen=True, kw_only=True)
+class EcmSensorEntityDescription(SensorEntityDescription):
+    """An energy monitor sensor: how to read its value from the snapshot."""
+
+    value_fn: Callable[[EcmSnapshot], StateType]
+
+
+def _ecm_counter(
+    key: str, read: Callable[[EcmSnapshot], int]
+) -> EcmSensorEntityDescription:
+    """Describe a diagnostic packet counter."""
+    return EcmSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=read,
+    )
+
+
+def _ecm_current(
+    key: str, read: Callable[[EcmSnapshot], float | None]
+) -> EcmSensorEntityDescription:
+    """Describe a current in A."""
+    return EcmSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=read,
+    )
+
+
+ECM_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
+    EcmSensorEntityDescription(
+        key="voltage",
+        translation_key="voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda snapshot: snapshot.voltage,
+    ),
+    _ecm_current("ch1_current", lambda snapshot: snapshot.ch1_current),
+    _ecm_current("ch2_current", lambda snapshot: snapshot.ch2_current),
+    EcmSensorEntityDescription(
+        key="dc_voltage_raw",
+        translation_key="dc_voltage_raw",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda snapshot: snapshot.dc_voltage_raw,
+    ),
+    _ecm_counter("packets_accepted", lambda snapshot: snapshot.packets_accepted),
+    _ecm_counter("packets_rejected", lambda snapshot: snapshot.packets_rejected),
+    _ecm_counter("packets_foreign", lambda snapshot: snapshot.packets_foreign),
+    EcmSensorEntityDescription(
+        key="seconds_since_packet",
+        translation_key="seconds_since_packet",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda snapshot: snapshot.seconds_since_packet,
+    ),
+    EcmSensorEntityDescription(
+        key="connection_state",
+        translation_key="connection_state",
+        device_class=SensorDeviceClass.ENUM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        options=[state.value for state in ConnectionState],
+        value_fn=lambda snapshot: snapshot.connection_state.value,
+    ),
+)
+
+
+def _energy(
+    channel: str, name: str, kind: str, read: Callable[[ChannelEnergy], float]
+) -> EcmSensorEntityDescription:
+    """Describe one of a channel's energy totals in kWh, for the Energy dashboard."""
+    return EcmSensorEntityDescription(
+        key=f"{channel}_{kind}",
+        translation_key=f"channel_{kind}",
+        translation_placeholders={"channel": name},
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=lambda snapshot: read(snapshot.channels[channel]),
+    )
+
+
+def _channel_power(channel: str) -> Callable[[EcmSnapshot], StateType]:
+    """Read a channel's power from the snapshot."""
+    return lambda snapshot: snapshot.channels[channel].power
+
+
+def ecm_channel_sensors(
+    coordinator: EcmCoordinator,
+) -> list[EcmSensorEntityDescription]:
+    """Power and energy of every channel the user enabled, as its mode asks."""
+    descriptions: list[EcmSensorEntityDescription] = []
+    for channel in CHANNELS:
+        mode = coordinator.channel_mode(channel)
+        if mode is ChannelMode.OFF:
+            continue
+        name = coordinator.channel_name(channel)
+        descriptions.append(
+            EcmSensorEntityDescription(
+                key=f"{channel}_power",
+                translation_key="channel_power",
+                translation_placeholders={"channel": name},
+                device_class=SensorDeviceClass.POWER,
+                native_unit_of_measurement=UnitOfPower.WATT,
+                state_class=SensorStateClass.MEASUREMENT,
+                suggested_display_precision=0,
+                value_fn=_channel_power(channel),
+            )
+        )
+        if mode is ChannelMode.NET:
+            descriptions.append(
+                _energy(channel, name, "energy_imported", lambda c: c.imported)
+            )
+            descriptions.append(
+                _energy(channel, name, "energy_exported", lambda c: c.exported)
+            )
+        else:
+            descriptions.append(_energy(channel, name, "energy", lambda c: c.energy))
+    return descriptions
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: MainsMonitorConfigEntry,
@@ -148,6 +291,12 @@ async def async_setup_entry(
 ) -> None:
     """Add the sensors of the entry's device."""
     coordinator = entry.runtime_data
+    if isinstance(coordinator, EcmCoordinator):
+        async_add_entities(
+            EcmSensor(coordinator, description)
+            for description in (*ECM_SENSORS, *ecm_channel_sensors(coordinator))
+        )
+        return
     assert isinstance(coordinator, MfmCoordinator)
     async_add_entities(
         MfmSensor(coordinator, description)
@@ -164,5 +313,17 @@ class MfmSensor(MainsMonitorEntity, SensorEntity):
 
     @property
     def native_value(self) -> StateType | datetime:
+        """The value from the latest snapshot."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+class EcmSensor(MainsMonitorEntity, SensorEntity):
+    """A sensor of the energy monitor."""
+
+    entity_description: EcmSensorEntityDescription
+    coordinator: EcmCoordinator
+
+    @property
+    def native_value(self) -> StateType:
         """The value from the latest snapshot."""
         return self.entity_description.value_fn(self.coordinator.data)
