@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Coroutine
 from typing import Any
 
 import voluptuous as vol
@@ -14,32 +15,54 @@ from homeassistant.config_entries import (
     OptionsFlow,
 )
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    TextSelector,
 )
 
 from .const import (
     CONF_CALIBRATION_OFFSET,
+    CONF_DEVICE_ID,
     CONF_DEVICE_KIND,
+    CONF_ECM_MODE,
+    CONF_INVERTED,
     CONF_LINE_FORMAT,
+    CONF_MODE,
+    CONF_MODEL,
+    CONF_NAME,
     CONF_NOMINAL_FREQUENCY,
+    CONF_POLL_INTERVAL,
     CONF_PORT,
     CONF_SILENCE_TIMEOUT,
     CONF_UPDATE_INTERVAL,
+    DEFAULT_ECM_SILENCE_TIMEOUT,
+    DEFAULT_POLL_INTERVAL,
     DEFAULT_SILENCE_TIMEOUT,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
+    ECM_MODE_POLL,
+    ECM_MODE_REALTIME,
     NOMINAL_AUTO,
+    ChannelMode,
     DeviceKind,
 )
-from .errors import InvalidPortError, MainsMonitorError
+from .energy import CHANNELS, POLARIZED_CHANNELS
+from .errors import MainsMonitorError
 from .ports import async_list_ports, stable_port
-from .probe import MfmProbeResult, async_probe_mfm
+from .probe import (
+    EcmProbeResult,
+    async_probe_ecm,
+    async_probe_mfm,
+    async_send_ecm_command,
+)
+from .protocol.ecm1240 import MODEL_ECM_1220, EcmPacket, realtime_command
 
 MFM_TITLE = "Mains frequency board"
 
@@ -79,14 +102,59 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 
 
+def _ecm_unique_id(packet: EcmPacket, port: str) -> str:
+    """The unit's unit id and serial; the port for units that report 0 and 0."""
+    return port if packet.unit_id == packet.serial == 0 else packet.device_id
+
+
+ECM_DEFAULT_OPTIONS: dict[str, Any] = {
+    CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
+    CONF_SILENCE_TIMEOUT: DEFAULT_ECM_SILENCE_TIMEOUT,
+}
+
+
+def _ecm_options_schema(model: str) -> vol.Schema:
+    """Intervals, then one collapsed section per channel the model has."""
+    fields: dict[vol.Marker, Any] = {
+        vol.Required(CONF_UPDATE_INTERVAL): _number(1, 60, 1, "s"),
+        vol.Required(CONF_POLL_INTERVAL): _number(0, 3600, 1, "s"),
+        vol.Required(CONF_SILENCE_TIMEOUT): _number(5, 3600, 1, "s"),
+    }
+    channels = POLARIZED_CHANNELS if model == MODEL_ECM_1220 else CHANNELS
+    for channel in channels:
+        polarized = channel in POLARIZED_CHANNELS
+        modes = (
+            list(ChannelMode)
+            if polarized
+            else [ChannelMode.CONSUMPTION, ChannelMode.OFF]
+        )
+        channel_fields: dict[vol.Marker, Any] = {
+            vol.Optional(CONF_NAME): TextSelector(),
+            vol.Required(CONF_MODE, default=ChannelMode.CONSUMPTION): SelectSelector(
+                SelectSelectorConfig(options=modes, translation_key="channel_mode")
+            ),
+        }
+        if polarized:
+            channel_fields[vol.Required(CONF_INVERTED, default=False)] = (
+                BooleanSelector()
+            )
+        fields[vol.Required(channel)] = section(
+            vol.Schema(channel_fields), {"collapsed": True}
+        )
+    return vol.Schema(fields)
+
+
 class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     """Adds a device after reading real data from its port."""
 
     VERSION = 1
 
+    _ecm: EcmPacket
+
     def __init__(self) -> None:
         """Start with no device kind chosen."""
         self._device_kind = DeviceKind.MFM
+        self._port = ""
 
     @staticmethod
     @callback
@@ -117,19 +185,21 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_port(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the port and read a reading from it."""
+        """Ask for the port and read the device's data from it."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            port = await self._async_stable_port(user_input[CONF_PORT])
-            self._async_abort_entries_match({CONF_PORT: port})
-            result = await self._async_probe(port, errors)
-            if result is not None:
+            self._port = await self._async_stable_port(user_input[CONF_PORT])
+            self._async_abort_entries_match({CONF_PORT: self._port})
+            if self._device_kind is DeviceKind.ECM1240:
+                if ecm := await self._async_try(async_probe_ecm(self._port), errors):
+                    return await self._async_ecm_found(ecm)
+            elif mfm := await self._async_try(async_probe_mfm(self._port), errors):
                 return self.async_create_entry(
                     title=MFM_TITLE,
                     data={
-                        CONF_DEVICE_KIND: self._device_kind,
-                        CONF_PORT: port,
-                        CONF_LINE_FORMAT: result.line_format,
+                        CONF_DEVICE_KIND: DeviceKind.MFM,
+                        CONF_PORT: self._port,
+                        CONF_LINE_FORMAT: mfm.line_format,
                     },
                     options=DEFAULT_OPTIONS,
                 )
@@ -137,6 +207,69 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="port",
             data_schema=await self._async_port_schema(user_input),
             errors=errors,
+        )
+
+    async def _async_ecm_found(self, probe: EcmProbeResult) -> ConfigFlowResult:
+        """Identify the unit; ask how to read it if it does not push by itself."""
+        self._ecm = probe.packet
+        await self.async_set_unique_id(_ecm_unique_id(probe.packet, self._port))
+        self._abort_if_unique_id_configured(updates={CONF_PORT: self._port})
+        if probe.realtime:
+            return self._async_create_ecm_entry(poll_interval=0)
+        return await self.async_step_ecm_mode()
+
+    async def async_step_ecm_mode(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The unit answers polls only: poll it, or switch its real-time mode on."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input[CONF_ECM_MODE] == ECM_MODE_POLL:
+                return self._async_create_ecm_entry(
+                    poll_interval=int(user_input[CONF_POLL_INTERVAL])
+                )
+            if await self._async_try(
+                async_send_ecm_command(self._port, realtime_command(on=True)), errors
+            ):
+                return self._async_create_ecm_entry(poll_interval=0)
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_ECM_MODE, default=ECM_MODE_POLL): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[ECM_MODE_POLL, ECM_MODE_REALTIME],
+                        translation_key=CONF_ECM_MODE,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                ),
+                vol.Required(
+                    CONF_POLL_INTERVAL, default=DEFAULT_POLL_INTERVAL
+                ): _number(1, 3600, 1, "s"),
+            }
+        )
+        return self.async_show_form(
+            step_id="ecm_mode", data_schema=schema, errors=errors
+        )
+
+    @callback
+    def _async_create_ecm_entry(self, poll_interval: int) -> ConfigFlowResult:
+        """Add the unit found on the port."""
+        packet = self._ecm
+        return self.async_create_entry(
+            title=f"{packet.model} {packet.device_id}",
+            data={
+                CONF_DEVICE_KIND: DeviceKind.ECM1240,
+                CONF_PORT: self._port,
+                CONF_DEVICE_ID: packet.device_id,
+                CONF_MODEL: packet.model,
+            },
+            options={
+                **ECM_DEFAULT_OPTIONS,
+                CONF_POLL_INTERVAL: poll_interval,
+                # A poll every few minutes must not count as an outage in between.
+                CONF_SILENCE_TIMEOUT: max(
+                    DEFAULT_ECM_SILENCE_TIMEOUT, 3 * poll_interval
+                ),
+            },
         )
 
     async def async_step_reconfigure(
@@ -153,16 +286,12 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
             elif entry.state is ConfigEntryState.LOADED:
                 # The entry's own reader holds the port exclusively: free it to probe.
                 unloaded = await self.hass.config_entries.async_unload(entry.entry_id)
-            result = await self._async_probe(port, errors)
-            if result is None and unloaded:
+            updates = await self._async_read_again(entry, port, errors)
+            if updates is None and unloaded:
                 self.hass.config_entries.async_schedule_reload(entry.entry_id)
-            if result is not None:
+            if updates is not None:
                 return self.async_update_reload_and_abort(
-                    entry,
-                    data_updates={
-                        CONF_PORT: port,
-                        CONF_LINE_FORMAT: result.line_format,
-                    },
+                    entry, data_updates={CONF_PORT: port, **updates}
                 )
         return self.async_show_form(
             step_id="reconfigure",
@@ -174,14 +303,26 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         """The port as typed, or its stable /dev/serial/by-id name."""
         return await self.hass.async_add_executor_job(stable_port, port.strip())
 
-    async def _async_probe(
-        self, port: str, errors: dict[str, str]
-    ) -> MfmProbeResult | None:
-        """Read from the port; on failure, say why in `errors`."""
+    async def _async_read_again(
+        self, entry: ConfigEntry, port: str, errors: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """Read the entry's device on `port`; what its data should now say."""
+        if entry.data[CONF_DEVICE_KIND] == DeviceKind.MFM:
+            if mfm := await self._async_try(async_probe_mfm(port), errors):
+                return {CONF_LINE_FORMAT: mfm.line_format}
+            return None
+        if ecm := await self._async_try(async_probe_ecm(port), errors):
+            if ecm.packet.device_id == entry.data[CONF_DEVICE_ID]:
+                return {}
+            errors[CONF_PORT] = "another_unit"
+        return None
+
+    async def _async_try[T](
+        self, attempt: Coroutine[Any, Any, T], errors: dict[str, str]
+    ) -> T | None:
+        """Await a probe or command; on failure, say why in `errors`."""
         try:
-            if not port:
-                raise InvalidPortError("no port given")
-            return await async_probe_mfm(port)
+            return await attempt
         except MainsMonitorError as err:
             errors[CONF_PORT] = err.reason
             return None
@@ -208,7 +349,9 @@ class MainsMonitorOptionsFlow(OptionsFlow):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show and store the options."""
+        """Show and store the board's options."""
+        if self.config_entry.data[CONF_DEVICE_KIND] == DeviceKind.ECM1240:
+            return await self.async_step_ecm()
         if user_input is not None:
             return self.async_create_entry(data=user_input)
         return self.async_show_form(
@@ -216,4 +359,24 @@ class MainsMonitorOptionsFlow(OptionsFlow):
             data_schema=self.add_suggested_values_to_schema(
                 OPTIONS_SCHEMA, DEFAULT_OPTIONS | dict(self.config_entry.options)
             ),
+        )
+
+    async def async_step_ecm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and store the energy monitor's options and channels."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            poll = user_input[CONF_POLL_INTERVAL]
+            if poll and user_input[CONF_SILENCE_TIMEOUT] <= poll:
+                errors[CONF_SILENCE_TIMEOUT] = "silence_shorter_than_poll"
+            else:
+                return self.async_create_entry(data=user_input)
+        schema = _ecm_options_schema(self.config_entry.data[CONF_MODEL])
+        return self.async_show_form(
+            step_id="ecm",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or dict(self.config_entry.options)
+            ),
+            errors=errors,
         )

@@ -48,6 +48,9 @@ class ConnectionListener(Protocol):
 
 async def open_port(port: str) -> serialx.AsyncSerial:
     """Open `port` at the devices' line settings; failures become our errors."""
+    if not port.strip():
+        msg = "no port given"
+        raise InvalidPortError(msg)
     serial = serialx.async_serial_for_url(port, baudrate=BAUDRATE)
     try:
         async with asyncio.timeout(OPEN_TIMEOUT):

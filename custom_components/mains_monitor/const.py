@@ -23,6 +23,9 @@ CONF_POLL_INTERVAL: Final = "poll_interval"
 CONF_NAME: Final = "name"
 CONF_MODE: Final = "mode"
 CONF_INVERTED: Final = "inverted"
+CONF_ECM_MODE: Final = "ecm_mode"
+ECM_MODE_POLL: Final = "poll"
+ECM_MODE_REALTIME: Final = "realtime"
 
 # Both devices talk 19200 baud, 8N1, no flow control.
 BAUDRATE: Final = 19200
@@ -31,7 +34,11 @@ BAUDRATE: Final = 19200
 DEFAULT_UPDATE_INTERVAL: Final = 5
 # The board sends 3-7 lines a second; 30 s of nothing is an outage, not jitter.
 DEFAULT_SILENCE_TIMEOUT: Final = 30
+# An ECM unit sends every 1-255 s; a minute without a packet is an outage.
+DEFAULT_ECM_SILENCE_TIMEOUT: Final = 60
 NOMINAL_AUTO: Final = "auto"
+# A unit in polling mode is asked this often unless the user chose otherwise.
+DEFAULT_POLL_INTERVAL: Final = 10
 
 
 class DeviceKind(StrEnum):

@@ -12,9 +12,6 @@ POLARIZED_CHANNELS: Final = ("ch1", "ch2")
 # A seconds counter that seems to run backwards by less than half its range is an
 # old packet delivered late, not a jump forward of three months.
 MAX_GAP_SECONDS: Final = 2**23
-# After this many packets in a row that run backwards, the unit's seconds counter
-# was reset (RKS): start again from the newest packet.
-BACKWARD_PACKETS_BEFORE_RESYNC: Final = 3
 # No channel of the unit can carry more (200 A CTs at 250 V is 50 kW); a larger
 # step means its counters restarted without the reset counter changing.
 MAX_PLAUSIBLE_WATTS: Final = 100_000
@@ -82,28 +79,30 @@ class EnergyLedger:
         self.baseline: Baseline | None = None
         self.totals = Interval()
         self.resyncs = 0
-        self._backward = 0
 
     def add(self, packet: EcmPacket) -> Interval | None:
         """Account one packet; return what accrued since the previous one, if usable."""
         baseline = self.baseline
+        if baseline is not None and packet.device_id != baseline.device_id:
+            return None  # another unit's packet: not ours to count
         if baseline is None or baseline.reset_counter != packet.reset_counter:
             self._resync(packet)
             return None
         elapsed = counter_delta(baseline.seconds, packet.seconds, 24)
         if elapsed == 0:
             return None  # a duplicate or a trigger burst within the same second
+        new = baseline_of(packet)
         if elapsed >= MAX_GAP_SECONDS:
-            self._backward += 1
-            if self._backward >= BACKWARD_PACKETS_BEFORE_RESYNC:
+            # Time ran backwards: an old packet delivered late (its counters are
+            # behind too), or the unit's seconds counter was reset (they are not).
+            if not _counters_behind(baseline, new):
                 self._resync(packet)
-            return None  # an old packet delivered late
-        interval = _interval_between(baseline, baseline_of(packet), elapsed)
+            return None
+        interval = _interval_between(baseline, new, elapsed)
         if interval is None:
             self._resync(packet)
             return None
-        self.baseline = baseline_of(packet)
-        self._backward = 0
+        self.baseline = new
         self.totals.add(interval)
         return interval
 
@@ -112,7 +111,6 @@ class EnergyLedger:
         if self.baseline is not None:
             self.resyncs += 1
         self.baseline = baseline_of(packet)
-        self._backward = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The ledger as stored."""
@@ -145,9 +143,20 @@ class EnergyLedger:
         return ledger
 
 
+def _counters_behind(old: Baseline, new: Baseline) -> bool:
+    """Whether any counter of `new` lies behind `old`'s (nearer backwards than forwards)."""
+    for channel, value in new.absolute.items():
+        bits = 40 if channel in POLARIZED_CHANNELS else 32
+        if counter_delta(value, old.absolute[channel], bits) < counter_delta(
+            old.absolute[channel], value, bits
+        ):
+            return True
+    return False
+
+
 def _interval_between(old: Baseline, new: Baseline, elapsed: int) -> Interval | None:
     """The counter steps between two packets; None if any is implausible."""
-    if new.device_id != old.device_id or new.absolute.keys() != old.absolute.keys():
+    if new.absolute.keys() != old.absolute.keys():
         return None
     limit = MAX_PLAUSIBLE_WATTS * elapsed
     interval = Interval(seconds=elapsed)

@@ -144,3 +144,22 @@ async def _read(serial: serialx.AsyncSerial) -> bytes:
         msg = "the port was closed"
         raise ConnectionLostError(msg)
     return data
+
+
+async def async_send_ecm_command(port: str, chunks: tuple[bytes, ...]) -> bool:
+    """Send one command the user chose, chunk by chunk as the unit acknowledges."""
+    serial = await open_port(port)
+    try:
+        async with asyncio.timeout(POLL_ANSWER_TIMEOUT):
+            for chunk in chunks:
+                await serial.write(chunk)
+                while ACK not in await _read(serial):
+                    pass
+    except TimeoutError as err:
+        msg = "the unit did not acknowledge the command"
+        raise NoDataError(msg) from err
+    except (OSError, serialx.SerialException) as err:
+        raise ConnectionLostError(str(err)) from err
+    finally:
+        await serial.close()
+    return True
