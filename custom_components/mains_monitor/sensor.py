@@ -1,10 +1,11 @@
-"""Sensors of the mfm board."""
+"""Sensors of the mfm board and the energy monitor."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -26,7 +27,7 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .const import CONF_LINE_FORMAT, ChannelMode, ConnectionState
-from .coordinator import MainsMonitorConfigEntry
+from .coordinator import MainsMonitorConfigEntry, Snapshot
 from .ecm_coordinator import ChannelEnergy, EcmCoordinator, EcmSnapshot
 from .energy import CHANNELS
 from .entity import MainsMonitorEntity
@@ -42,11 +43,42 @@ FORMATS_WITH_LOAD_DIFFERENCE = {LineFormat.P2, LineFormat.P3, LineFormat.P4}
 
 
 @dataclass(frozen=True, kw_only=True)
-class MfmSensorEntityDescription(SensorEntityDescription):
-    """A board sensor: how to read its value from the snapshot."""
+class MainsMonitorSensorEntityDescription[SnapshotT: Snapshot](SensorEntityDescription):
+    """A sensor: how to read its value from its device's snapshot."""
 
-    value_fn: Callable[[MfmSnapshot], StateType | datetime]
+    value_fn: Callable[[SnapshotT], StateType | datetime]
     exists_fn: Callable[[MainsMonitorConfigEntry], bool] = lambda _: True
+
+
+type MfmSensorEntityDescription = MainsMonitorSensorEntityDescription[MfmSnapshot]
+type EcmSensorEntityDescription = MainsMonitorSensorEntityDescription[EcmSnapshot]
+
+
+def _counter[SnapshotT: Snapshot](
+    key: str, read: Callable[[SnapshotT], int]
+) -> MainsMonitorSensorEntityDescription[SnapshotT]:
+    """Describe a diagnostic counter."""
+    return MainsMonitorSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        value_fn=read,
+    )
+
+
+def _connection_state[SnapshotT: Snapshot]() -> MainsMonitorSensorEntityDescription[
+    SnapshotT
+]:
+    """Describe the port's state, which every device kind has."""
+    return MainsMonitorSensorEntityDescription(
+        key="connection_state",
+        translation_key="connection_state",
+        device_class=SensorDeviceClass.ENUM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        options=[state.value for state in ConnectionState],
+        value_fn=lambda snapshot: snapshot.connection_state.value,
+    )
 
 
 def _stat(
@@ -60,7 +92,7 @@ def _frequency(
     key: str, read: Callable[[FrequencyStats], float]
 ) -> MfmSensorEntityDescription:
     """Describe a frequency statistic in Hz."""
-    return MfmSensorEntityDescription(
+    return MainsMonitorSensorEntityDescription(
         key=key,
         translation_key=key,
         device_class=SensorDeviceClass.FREQUENCY,
@@ -71,24 +103,11 @@ def _frequency(
     )
 
 
-def _counter(
-    key: str, read: Callable[[MfmSnapshot], int]
-) -> MfmSensorEntityDescription:
-    """Describe a diagnostic counter."""
-    return MfmSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=read,
-    )
-
-
 MFM_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
     _frequency("frequency", lambda stats: stats.mean),
     _frequency("frequency_minimum", lambda stats: stats.minimum),
     _frequency("frequency_maximum", lambda stats: stats.maximum),
-    MfmSensorEntityDescription(
+    MainsMonitorSensorEntityDescription(
         key="deviation",
         translation_key="deviation",
         native_unit_of_measurement=MILLIHERTZ,
@@ -96,7 +115,7 @@ MFM_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
         suggested_display_precision=0,
         value_fn=_stat(lambda stats: stats.deviation),
     ),
-    MfmSensorEntityDescription(
+    MainsMonitorSensorEntityDescription(
         key="rate_of_change",
         translation_key="rate_of_change",
         native_unit_of_measurement=MILLIHERTZ_PER_SECOND,
@@ -104,7 +123,7 @@ MFM_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
         suggested_display_precision=1,
         value_fn=_stat(lambda stats: stats.rate_of_change),
     ),
-    MfmSensorEntityDescription(
+    MainsMonitorSensorEntityDescription(
         key="grid_time_deviation",
         translation_key="grid_time_deviation",
         native_unit_of_measurement=UnitOfTime.SECONDS,
@@ -112,14 +131,14 @@ MFM_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
         suggested_display_precision=2,
         value_fn=lambda snapshot: snapshot.grid_time_deviation,
     ),
-    MfmSensorEntityDescription(
+    MainsMonitorSensorEntityDescription(
         key="grid_time_since",
         translation_key="grid_time_since",
         device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda snapshot: snapshot.grid_time_since,
     ),
-    MfmSensorEntityDescription(
+    MainsMonitorSensorEntityDescription(
         key="load_difference",
         translation_key="load_difference",
         device_class=SensorDeviceClass.POWER,
@@ -130,7 +149,7 @@ MFM_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
             entry.data.get(CONF_LINE_FORMAT) in FORMATS_WITH_LOAD_DIFFERENCE
         ),
     ),
-    MfmSensorEntityDescription(
+    MainsMonitorSensorEntityDescription(
         key="band",
         translation_key="band",
         device_class=SensorDeviceClass.ENUM,
@@ -140,42 +159,15 @@ MFM_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
     _counter("readings_accepted", lambda snapshot: snapshot.readings_accepted),
     _counter("lines_rejected", lambda snapshot: snapshot.lines_rejected),
     _counter("board_restarts", lambda snapshot: snapshot.board_restarts),
-    MfmSensorEntityDescription(
-        key="connection_state",
-        translation_key="connection_state",
-        device_class=SensorDeviceClass.ENUM,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        options=[state.value for state in ConnectionState],
-        value_fn=lambda snapshot: snapshot.connection_state.value,
-    ),
+    _connection_state(),
 )
-
-
-@dataclass(frozen=True, kw_only=True)
-class EcmSensorEntityDescription(SensorEntityDescription):
-    """An energy monitor sensor: how to read its value from the snapshot."""
-
-    value_fn: Callable[[EcmSnapshot], StateType]
-
-
-def _ecm_counter(
-    key: str, read: Callable[[EcmSnapshot], int]
-) -> EcmSensorEntityDescription:
-    """Describe a diagnostic packet counter."""
-    return EcmSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        value_fn=read,
-    )
 
 
 def _ecm_current(
     key: str, read: Callable[[EcmSnapshot], float | None]
 ) -> EcmSensorEntityDescription:
     """Describe a current in A."""
-    return EcmSensorEntityDescription(
+    return MainsMonitorSensorEntityDescription(
         key=key,
         translation_key=key,
         device_class=SensorDeviceClass.CURRENT,
@@ -187,7 +179,7 @@ def _ecm_current(
 
 
 ECM_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
-    EcmSensorEntityDescription(
+    MainsMonitorSensorEntityDescription(
         key="voltage",
         translation_key="voltage",
         device_class=SensorDeviceClass.VOLTAGE,
@@ -198,17 +190,17 @@ ECM_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
     ),
     _ecm_current("ch1_current", lambda snapshot: snapshot.ch1_current),
     _ecm_current("ch2_current", lambda snapshot: snapshot.ch2_current),
-    EcmSensorEntityDescription(
+    MainsMonitorSensorEntityDescription(
         key="dc_voltage_raw",
         translation_key="dc_voltage_raw",
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda snapshot: snapshot.dc_voltage_raw,
     ),
-    _ecm_counter("packets_accepted", lambda snapshot: snapshot.packets_accepted),
-    _ecm_counter("packets_rejected", lambda snapshot: snapshot.packets_rejected),
-    _ecm_counter("packets_foreign", lambda snapshot: snapshot.packets_foreign),
-    EcmSensorEntityDescription(
+    _counter("packets_accepted", lambda snapshot: snapshot.packets_accepted),
+    _counter("packets_rejected", lambda snapshot: snapshot.packets_rejected),
+    _counter("packets_foreign", lambda snapshot: snapshot.packets_foreign),
+    MainsMonitorSensorEntityDescription(
         key="seconds_since_packet",
         translation_key="seconds_since_packet",
         device_class=SensorDeviceClass.DURATION,
@@ -218,14 +210,7 @@ ECM_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
         suggested_display_precision=0,
         value_fn=lambda snapshot: snapshot.seconds_since_packet,
     ),
-    EcmSensorEntityDescription(
-        key="connection_state",
-        translation_key="connection_state",
-        device_class=SensorDeviceClass.ENUM,
-        entity_category=EntityCategory.DIAGNOSTIC,
-        options=[state.value for state in ConnectionState],
-        value_fn=lambda snapshot: snapshot.connection_state.value,
-    ),
+    _connection_state(),
 )
 
 
@@ -233,7 +218,7 @@ def _energy(
     channel: str, name: str, kind: str, read: Callable[[ChannelEnergy], float]
 ) -> EcmSensorEntityDescription:
     """Describe one of a channel's energy totals in kWh, for the Energy dashboard."""
-    return EcmSensorEntityDescription(
+    return MainsMonitorSensorEntityDescription(
         key=f"{channel}_{kind}",
         translation_key=f"channel_{kind}",
         translation_placeholders={"channel": name},
@@ -261,7 +246,7 @@ def ecm_channel_sensors(
             continue
         name = coordinator.channel_name(channel)
         descriptions.append(
-            EcmSensorEntityDescription(
+            MainsMonitorSensorEntityDescription(
                 key=f"{channel}_power",
                 translation_key="channel_power",
                 translation_placeholders={"channel": name},
@@ -293,37 +278,24 @@ async def async_setup_entry(
     coordinator = entry.runtime_data
     if isinstance(coordinator, EcmCoordinator):
         async_add_entities(
-            EcmSensor(coordinator, description)
+            MainsMonitorSensor(coordinator, description)
             for description in (*ECM_SENSORS, *ecm_channel_sensors(coordinator))
         )
         return
     assert isinstance(coordinator, MfmCoordinator)
     async_add_entities(
-        MfmSensor(coordinator, description)
+        MainsMonitorSensor(coordinator, description)
         for description in MFM_SENSORS
         if description.exists_fn(entry)
     )
 
 
-class MfmSensor(MainsMonitorEntity, SensorEntity):
-    """A sensor of the mfm board."""
+class MainsMonitorSensor(MainsMonitorEntity, SensorEntity):
+    """A sensor of either device kind."""
 
-    entity_description: MfmSensorEntityDescription
-    coordinator: MfmCoordinator
+    entity_description: MainsMonitorSensorEntityDescription[Any]
 
     @property
     def native_value(self) -> StateType | datetime:
-        """The value from the latest snapshot."""
-        return self.entity_description.value_fn(self.coordinator.data)
-
-
-class EcmSensor(MainsMonitorEntity, SensorEntity):
-    """A sensor of the energy monitor."""
-
-    entity_description: EcmSensorEntityDescription
-    coordinator: EcmCoordinator
-
-    @property
-    def native_value(self) -> StateType:
         """The value from the latest snapshot."""
         return self.entity_description.value_fn(self.coordinator.data)
