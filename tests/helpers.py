@@ -48,15 +48,25 @@ class Clock:
 
 
 async def send(
-    entry: MockConfigEntry, link: PtyLink | TcpLink, data: bytes, readings: int
+    entry: MockConfigEntry,
+    link: PtyLink | TcpLink,
+    data: bytes,
+    readings: int,
+    *,
+    rejected: int = 0,
 ) -> None:
-    """Write to the port; return once the coordinator has taken `readings` more readings."""
+    """Write to the port; return once the board's parser has taken it all in.
+
+    That is, once it has accepted `readings` more readings and rejected `rejected`
+    more lines.
+    """
     coordinator = cast(MfmCoordinator, entry.runtime_data)
-    target = coordinator.parser.accepted + readings
+    parser = coordinator.parser
+    target = (parser.accepted + readings, parser.rejected_total + rejected)
     arrived = asyncio.Event()
 
     def check() -> None:
-        if coordinator.parser.accepted >= target:
+        if (parser.accepted, parser.rejected_total) >= target:
             arrived.set()
 
     unsubscribe = coordinator.async_add_frame_listener(check)

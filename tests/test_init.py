@@ -20,6 +20,7 @@ from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVI
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 from tests.conftest import START
@@ -126,7 +127,7 @@ async def test_garbage_does_not_keep_the_entities_alive(
     """Only valid readings feed the silence watchdog."""
     await send_readings(init_integration, mfm_link, clock, board, [50020], spacing=0)
     for _ in range(6):
-        mfm_link.write(b"XXXXX\r\n")
+        await send(init_integration, mfm_link, b"XXXXX\r\n", 0, rejected=1)
         await advance(hass, clock, 5.0)
     await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
     assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
@@ -313,3 +314,69 @@ async def test_removing_the_entry_deletes_its_grid_time(
     assert key in hass_storage
     await hass.config_entries.async_remove(init_integration.entry_id)
     assert key not in hass_storage
+
+
+def outage_issue(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
+    """The translation key of the entry's outage issue, if there is one."""
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"outage_{entry.entry_id}")
+    return None if issue is None else issue.translation_key
+
+
+async def test_a_lasting_outage_raises_one_repair_issue_that_clears_itself(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """Port gone for minutes: one issue naming the cause; data back: the issue is gone."""
+    await send_readings(init_integration, mfm_link, clock, board, [50010], spacing=0)
+    mfm_link.close()
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    await advance(hass, clock, 30.0)
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    assert outage_issue(hass, init_integration) is None  # a replug takes seconds
+    for _ in range(6):  # retries at the backoff's 60 s cap
+        await advance(hass, clock, 30.0)
+        await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    assert outage_issue(hass, init_integration) == "outage_port_not_found"
+    assert len(ir.async_get(hass).issues) == 1
+
+    mfm_link.open()
+    await advance(hass, clock, 60.0)
+    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    await send_readings(init_integration, mfm_link, clock, board, [50010], spacing=0)
+    assert outage_issue(hass, init_integration) is None
+
+
+@pytest.mark.parametrize(
+    ("noise", "rejected", "reason"),
+    [
+        (
+            b"$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n",
+            1,
+            "outage_wrong_device",
+        ),
+        (b"NFA-RPi 2.0 extendend mfm (@Arduino)\r\nXXXXX\r\n", 1, "outage_no_signal"),
+        (b"", 0, "outage_no_data"),
+    ],
+    ids=["wrong_device", "no_signal", "silent"],
+)
+async def test_the_outage_issue_names_what_the_port_carries(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+    noise: bytes,
+    rejected: int,
+    reason: str,
+) -> None:
+    """Silence, a board without mains and another device each get their own advice."""
+    await send_readings(init_integration, mfm_link, clock, board, [50010], spacing=0)
+    if noise:
+        await send(init_integration, mfm_link, noise, 0, rejected=rejected)
+    await advance(hass, clock, 31.0)
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    await advance(hass, clock, 61.0)
+    assert outage_issue(hass, init_integration) == reason

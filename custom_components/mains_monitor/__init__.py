@@ -9,6 +9,7 @@ from .const import CONF_DEVICE_KIND, DeviceKind
 from .coordinator import MainsMonitorConfigEntry, entry_store
 from .ecm_coordinator import EcmCoordinator
 from .mfm_coordinator import MfmCoordinator
+from .repairs import async_clear
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
 COORDINATORS: dict[DeviceKind, type[MfmCoordinator | EcmCoordinator]] = {
@@ -43,8 +44,9 @@ async def async_unload_entry(
 async def async_remove_entry(
     hass: HomeAssistant, entry: MainsMonitorConfigEntry
 ) -> None:
-    """Delete what the entry stored (the grid time) with the entry."""
+    """Delete what the entry stored (grid time, energy ledger) and its issues."""
     await entry_store(hass, entry).async_remove()
+    async_clear(hass, entry)
 
 
 async def _async_options_updated(

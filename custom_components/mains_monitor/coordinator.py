@@ -10,8 +10,9 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
@@ -26,6 +27,7 @@ from .const import (
     LOGGER,
     ConnectionState,
 )
+from .repairs import OUTAGE_ISSUE_DELAY, async_raise_outage, outage_issue_id
 
 STORE_VERSION = 1
 
@@ -61,6 +63,7 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
             seconds=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
         )
         self._frame_listeners: list[Callable[[], None]] = []
+        self._cancel_outage_issue: CALLBACK_TYPE = _nothing
 
     @property
     @abstractmethod
@@ -90,11 +93,12 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
 
     async def async_stop(self) -> None:
         """Stop reading; the port is closed when this returns."""
+        self._cancel_outage_issue()
         await self.connection.stop()
 
     @callback
     def async_add_frame_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call `listener` after every chunk of bytes that held a valid frame."""
+        """Call `listener` after each chunk of bytes has been parsed."""
         self._frame_listeners.append(listener)
         return lambda: self._frame_listeners.remove(listener)
 
@@ -107,9 +111,8 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
     def data_received(self, data: bytes) -> bool:
         """Feed the device's parser and tell frame listeners."""
         valid = self.feed(data)
-        if valid:
-            for listener in list(self._frame_listeners):
-                listener()
+        for listener in list(self._frame_listeners):
+            listener()
         return valid
 
     def connection_state_changed(self, state: ConnectionState) -> None:
@@ -122,7 +125,28 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
     def availability_changed(self, available: bool) -> None:
         """Make every measurement available or unavailable together."""
         self.last_update_success = available
+        self._cancel_outage_issue()
+        if available:
+            ir.async_delete_issue(self.hass, DOMAIN, outage_issue_id(self.config_entry))
+        else:
+            self._cancel_outage_issue = async_call_later(
+                self.hass, OUTAGE_ISSUE_DELAY, self._async_raise_outage_issue
+            )
         self.async_update_listeners()
+
+    @callback
+    def _async_raise_outage_issue(self, _now: datetime) -> None:
+        """The outage outlasted a replug: tell the user why."""
+        self._cancel_outage_issue = _nothing
+        async_raise_outage(self.hass, self.config_entry, self.outage_reason())
+
+    def outage_reason(self) -> str:
+        """Why the device is unavailable, as a translation key."""
+        return self.connection.last_error or "no_data"
+
+
+def _nothing() -> None:
+    """Cancel nothing."""
 
 
 def entry_store(hass: HomeAssistant, entry: ConfigEntry) -> Store[dict[str, Any]]:

@@ -8,7 +8,6 @@ import math
 from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
@@ -34,6 +33,7 @@ from .coordinator import (
 from .energy import CHANNELS, POLARIZED_CHANNELS, EnergyLedger, Interval
 from .errors import MainsMonitorError
 from .protocol.ecm1240 import ACK, MODEL_ECM_1220, EcmPacket, EcmParser, poll_command
+from .repairs import async_raise_foreign
 
 # Totals and the baseline they were counted from are saved together, so a crash
 # between saves loses nothing: the next packet's step covers the gap once.
@@ -94,6 +94,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self.device_id: str = entry.data[CONF_DEVICE_ID]
         self.ledger = EnergyLedger()
         self.packets_foreign = 0
+        self._junk_at_packet = 0
         self._window = _Window()
         self._power: dict[str, float | None] = dict.fromkeys(CHANNELS)
         self._dc_voltage_raw: int | None = None
@@ -159,8 +160,21 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             self._add(packet)
         return valid
 
+    def _junk(self) -> int:
+        """Bytes and packets that were no packet of this unit."""
+        parser = self.parser
+        return parser.discarded_bytes + parser.rejected_total + self.packets_foreign
+
+    def outage_reason(self) -> str:
+        """Tell another device on the port from a silent one."""
+        reason = super().outage_reason()
+        if reason == "no_data" and self._junk() > self._junk_at_packet:
+            return "wrong_device"
+        return reason
+
     def _add(self, packet: EcmPacket) -> None:
         """Count one packet in the ledger and the window."""
+        self._junk_at_packet = self._junk()
         self._last_packet = dt_util.utcnow()
         interval = self.ledger.add(packet)
         if interval is not None and interval.seconds <= MAX_POWER_SPAN:
@@ -174,18 +188,8 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         """Count a packet of another unit; tell the user once."""
         self.packets_foreign += 1
         if self.packets_foreign == 1:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
-                foreign_issue_id(self.config_entry),
-                is_fixable=False,
-                severity=ir.IssueSeverity.WARNING,
-                translation_key="foreign_device",
-                translation_placeholders={
-                    "title": self.config_entry.title,
-                    "expected": self.device_id,
-                    "found": packet.device_id,
-                },
+            async_raise_foreign(
+                self.hass, self.config_entry, self.device_id, packet.device_id
             )
 
     def build_snapshot(self, now: datetime) -> EcmSnapshot:
@@ -257,8 +261,3 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             self._window = _Window()
             self._power = dict.fromkeys(CHANNELS)
         super().availability_changed(available)
-
-
-def foreign_issue_id(entry: MainsMonitorConfigEntry) -> str:
-    """The repair issue that says another unit shares the port."""
-    return f"foreign_device_{entry.entry_id}"

@@ -24,7 +24,7 @@ from .coordinator import (
     entry_store,
 )
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
-from .protocol.mfm import MfmParser, MfmReading
+from .protocol.mfm import MfmParser, MfmReading, RejectReason
 
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
@@ -101,6 +101,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._window = _Window()
         self._alarm_hold = AlarmHold()
         self._previous: tuple[float, float] | None = None
+        self._counts_at_reading = (0, 0)
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
         self._store = entry_store(hass, entry)
@@ -133,10 +134,29 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         readings = self.parser.feed(data)
         if not readings:
             return False
+        self._counts_at_reading = self._counts()
         now = dt_util.utcnow().timestamp()
         for reading in readings:
             self._add(reading, now)
         return True
+
+    def _counts(self) -> tuple[int, int]:
+        """Signs of life without a reading (banners, missing signal), and rejected lines."""
+        rejected = self.parser.rejected
+        signs = self.parser.banner_lines + rejected[RejectReason.SIGNAL_MISSING]
+        return signs + rejected[RejectReason.ERROR_LINE], self.parser.rejected_total
+
+    def outage_reason(self) -> str:
+        """Tell a board without mains and a wrong device from a silent port."""
+        reason = super().outage_reason()
+        if reason != "no_data":
+            return reason
+        signs, rejected = self._counts()
+        if signs > self._counts_at_reading[0]:
+            return "no_signal"
+        if rejected > self._counts_at_reading[1]:
+            return "wrong_device"
+        return reason
 
     def _add(self, reading: MfmReading, timestamp: float) -> None:
         """Count one reading in the window, the alarms and the grid time."""

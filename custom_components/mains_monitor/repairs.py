@@ -1,0 +1,82 @@
+"""Repair issues: faults that outlast a retry or two, told once, cleared when they end."""
+
+from __future__ import annotations
+
+import serialx
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+
+from .const import CONF_PORT, DOMAIN
+
+# A re-plugged adapter or a restarting ser2net is back within seconds; a fault
+# that lasts a minute needs the user.
+OUTAGE_ISSUE_DELAY = 60.0
+
+OUTAGE_REASONS = frozenset(
+    {
+        "invalid_port",
+        "port_not_found",
+        "permission_denied",
+        "cannot_connect",
+        "connection_lost",
+        "no_data",
+        "no_signal",
+        "wrong_device",
+    }
+)
+
+
+def outage_issue_id(entry: ConfigEntry) -> str:
+    """The issue of an entry's ongoing outage."""
+    return f"outage_{entry.entry_id}"
+
+
+def foreign_issue_id(entry: ConfigEntry) -> str:
+    """The issue that says another unit shares the entry's port."""
+    return f"foreign_device_{entry.entry_id}"
+
+
+@callback
+def async_raise_outage(hass: HomeAssistant, entry: ConfigEntry, reason: str) -> None:
+    """Tell the user what keeps the device unavailable and what to check."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        outage_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.ERROR,
+        translation_key=f"outage_{reason if reason in OUTAGE_REASONS else 'no_data'}",
+        translation_placeholders={
+            "title": entry.title,
+            "port": serialx.redact_uri(entry.data[CONF_PORT]),
+        },
+    )
+
+
+@callback
+def async_raise_foreign(
+    hass: HomeAssistant, entry: ConfigEntry, expected: str, found: str
+) -> None:
+    """Tell the user that another unit's packets arrive on the entry's port."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        foreign_issue_id(entry),
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="foreign_device",
+        translation_placeholders={
+            "title": entry.title,
+            "expected": expected,
+            "found": found,
+        },
+    )
+
+
+@callback
+def async_clear(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """Remove every issue of an entry."""
+    ir.async_delete_issue(hass, DOMAIN, outage_issue_id(entry))
+    ir.async_delete_issue(hass, DOMAIN, foreign_issue_id(entry))
