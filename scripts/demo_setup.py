@@ -1,8 +1,8 @@
-"""Drive the demo's Home Assistant over HTTP: onboarding, Mains Monitor's entry, a check.
+"""Drive the demo's Home Assistant over HTTP: onboarding, Mains Monitor's entries, a check.
 
 Used by scripts/demo; standard library only, so it runs before anything else is set up.
 
-    demo_setup.py up --pid PID --port socket://127.0.0.1:7777
+    demo_setup.py up --pid PID --mfm-port socket://127.0.0.1:7777 --ecm-port socket://127.0.0.1:7778
     demo_setup.py check --wait 60 [--screenshot FILE]
 """
 
@@ -35,6 +35,29 @@ FLOW_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 30.0
 # Config entry states of an integration that could not be set up.
 FAILED_STATES = {"setup_error", "setup_retry", "migration_error"}
+MFM = "mfm"
+ECM = "ecm1240"
+# The integration titles an ECM entry "<model> <unit id and serial>", e.g. "ECM-1240 500434".
+ECM_TITLE_PREFIXES = ("ECM-1240 ", "ECM-1220 ")
+ECM_MANUFACTURER = "Brultech Research"
+# Only asked if the unit does not send by itself; the demo's simulated unit does.
+ECM_POLL_ANSWER = {"ecm_mode": "poll", "poll_interval": 5}
+# A house: CH1 measures what it draws, CH2 is net-metered solar (its export is production),
+# AUX1-5 are circuits.
+ECM_OPTIONS: dict[str, Any] = {
+    "update_interval": 5,
+    "poll_interval": 0,
+    "silence_timeout": 60,
+    "ch1": {"name": "House", "mode": "consumption", "inverted": False},
+    "ch2": {"name": "Solar", "mode": "net", "inverted": False},
+    "aux1": {"name": "Heat pump", "mode": "consumption"},
+    "aux2": {"name": "Kitchen", "mode": "consumption"},
+    "aux3": {"name": "Garage", "mode": "consumption"},
+    "aux4": {"name": "Office", "mode": "consumption"},
+    "aux5": {"name": "Pulses", "mode": "consumption"},
+}
+# The ECM sensors that must hold numbers after a minute, by device class.
+ECM_REQUIRED_CLASSES = ("power", "energy")
 # Headless, and nothing that would try to reach the internet.
 CHROMIUM_FLAGS = (
     "--headless",
@@ -239,43 +262,46 @@ def remove_failed_entries(client: Client) -> None:
             print(f"removed {entry['title']}: it cannot be set up offline")
 
 
-def flow_answer(step: dict[str, Any], port: str) -> dict[str, Any]:
+def flow_answer(step: dict[str, Any], kind: str, port: str) -> dict[str, Any]:
     """Return the demo's input for one config-flow form."""
     if step.get("errors"):
         msg = f"config flow step {step['step_id']} reported {step['errors']}"
         raise DemoError(msg)
-    answers = {"user": {"device_kind": "mfm"}, "port": {"port": port}}
+    answers: dict[str, dict[str, Any]] = {
+        "user": {"device_kind": kind},
+        "port": {"port": port},
+        "ecm_mode": ECM_POLL_ANSWER,
+    }
     if step["step_id"] not in answers:
         msg = f"config flow shows an unexpected step: {json.dumps(step)}"
         raise DemoError(msg)
     return answers[step["step_id"]]
 
 
-def add_entry(client: Client, port: str) -> None:
-    """Add Mains Monitor through the config-flow API unless an entry exists."""
-    entries = client.call("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
-    if entries:
-        print(f"Mains Monitor is already set up ({entries[0]['title']})")
-        return
+def add_entry(client: Client, kind: str, port: str) -> None:
+    """Add one device through the config-flow API; the flow itself skips a port that is set up."""
     path = "/api/config/config_entries/flow"
     step: dict[str, Any] = client.call(
         "POST", path, {"handler": DOMAIN, "show_advanced_options": False}
     )
     deadline = time.monotonic() + FLOW_TIMEOUT
     while step["type"] != "create_entry":
+        if step["type"] == "abort" and step.get("reason") == "already_configured":
+            print(f"the {kind} device on {port} is already set up")
+            return
         if time.monotonic() > deadline:
             msg = f"config flow did not finish within {FLOW_TIMEOUT:.0f} s"
             raise DemoError(msg)
-        step = next_flow_step(client, f"{path}/{step['flow_id']}", step, port)
+        step = next_flow_step(client, f"{path}/{step['flow_id']}", step, kind, port)
     print(f"added Mains Monitor: {step['title']}")
 
 
 def next_flow_step(
-    client: Client, path: str, step: dict[str, Any], port: str
+    client: Client, path: str, step: dict[str, Any], kind: str, port: str
 ) -> dict[str, Any]:
     """Answer one config-flow step and return the next."""
     if step["type"] == "form":
-        return dict(client.call("POST", path, flow_answer(step, port)))
+        return dict(client.call("POST", path, flow_answer(step, kind, port)))
     if step["type"] == "progress":
         time.sleep(1)
         return dict(client.call("GET", path))
@@ -283,20 +309,75 @@ def next_flow_step(
     raise DemoError(msg)
 
 
-def integration_states(client: Client) -> list[dict[str, Any]]:
-    """Return the states of Mains Monitor's sensors and binary sensors."""
-    template = f"{{{{ integration_entities('{DOMAIN}') | tojson }}}}"
-    ids = set(client.call("POST", "/api/template", {"template": template}))
-    states: list[dict[str, Any]] = client.call("GET", "/api/states")
-    return sorted(
-        (
-            state
-            for state in states
-            if state["entity_id"] in ids
-            and state["entity_id"].split(".")[0] in {"sensor", "binary_sensor"}
-        ),
-        key=lambda state: str(state["entity_id"]),
-    )
+def ecm_entry_id(client: Client) -> str:
+    """Return the entry id of the demo's ECM unit."""
+    entries = client.call("GET", f"/api/config/config_entries/entry?domain={DOMAIN}")
+    for entry in entries:
+        if str(entry["title"]).startswith(ECM_TITLE_PREFIXES):
+            return str(entry["entry_id"])
+    msg = "no ECM-1240 entry was set up"
+    raise DemoError(msg)
+
+
+def suggested_values(fields: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return what a form shows filled in (the stored options), sections as nested dicts."""
+    values: dict[str, Any] = {}
+    for field in fields:
+        if field.get("type") == "expandable":
+            values[field["name"]] = suggested_values(field["schema"])
+        elif "suggested_value" in (field.get("description") or {}):
+            values[field["name"]] = field["description"]["suggested_value"]
+    return values
+
+
+def configure_ecm(client: Client) -> None:
+    """Give the ECM unit's channels the demo's names and modes unless they have them."""
+    path = "/api/config/config_entries/options/flow"
+    form: dict[str, Any] = client.call("POST", path, {"handler": ecm_entry_id(client)})
+    if form.get("step_id") != "ecm":
+        msg = f"the ECM options flow shows an unexpected step: {json.dumps(form)}"
+        raise DemoError(msg)
+    flow = f"{path}/{form['flow_id']}"
+    if suggested_values(form["data_schema"]) == ECM_OPTIONS:
+        client.call("DELETE", flow)
+        print("the ECM-1240 options are already set")
+        return
+    done: dict[str, Any] = client.call("POST", flow, ECM_OPTIONS)
+    if done.get("type") != "create_entry":
+        msg = f"the ECM options were not saved: {json.dumps(done)}"
+        raise DemoError(msg)
+    print("set the ECM-1240 options: CH1 House, CH2 Solar (net-metered), AUX1-5")
+
+
+PLATFORMS_SHOWN = {"sensor", "binary_sensor"}
+# [entity id, device name, device manufacturer] for every entity of the integration.
+ENTITIES_TEMPLATE = (
+    "{% set ns = namespace(rows=[]) %}"
+    f"{{% for id in integration_entities('{DOMAIN}') %}}"
+    "{% set ns.rows = ns.rows + [[id, device_attr(id, 'name'), "
+    "device_attr(id, 'manufacturer')]] %}"
+    "{% endfor %}{{ ns.rows | tojson }}"
+)
+
+
+def integration_states(client: Client) -> dict[str, list[dict[str, Any]]]:
+    """Return the states of Mains Monitor's sensors and binary sensors, by device name."""
+    rows = client.call("POST", "/api/template", {"template": ENTITIES_TEMPLATE})
+    devices = {row[0]: row[1] or "?" for row in rows}
+    by_device: dict[str, list[dict[str, Any]]] = {name: [] for name in devices.values()}
+    for state in client.call("GET", "/api/states"):
+        entity_id = state["entity_id"]
+        if entity_id in devices and entity_id.split(".")[0] in PLATFORMS_SHOWN:
+            by_device[devices[entity_id]].append(state)
+    for states in by_device.values():
+        states.sort(key=lambda state: str(state["entity_id"]))
+    return by_device
+
+
+def ecm_device_names(client: Client) -> set[str]:
+    """Return the names of the integration's ECM devices."""
+    rows = client.call("POST", "/api/template", {"template": ENTITIES_TEMPLATE})
+    return {row[1] for row in rows if row[2] == ECM_MANUFACTURER}
 
 
 def is_number(value: str) -> bool:
@@ -307,16 +388,48 @@ def is_number(value: str) -> bool:
         return False
 
 
+def is_provided(state: dict[str, Any]) -> bool:
+    """Return whether an entity provides the state, rather than Home Assistant restoring it.
+
+    Home Assistant restores an "unavailable" state for a registered entity that the
+    integration no longer creates (a channel whose mode changed from consumption to net).
+    """
+    return not state["attributes"].get("restored", False)
+
+
 def print_states(states: list[dict[str, Any]]) -> int:
     """Print one line per entity; return how many sensors hold a number."""
     width = max((len(state["entity_id"]) for state in states), default=0)
     numeric = 0
     for state in states:
         unit = state["attributes"].get("unit_of_measurement", "")
-        print(f"  {state['entity_id']:<{width}}  {state['state']} {unit}".rstrip())
+        note = "" if is_provided(state) else "(no longer provided)"
+        line = f"  {state['entity_id']:<{width}}  {state['state']} {unit} {note}"
+        print(line.rstrip())
         if state["entity_id"].startswith("sensor.") and is_number(state["state"]):
             numeric += 1
     return numeric
+
+
+def ecm_failures(states: list[dict[str, Any]]) -> list[str]:
+    """Return why an ECM unit's power and energy sensors fail the check (none: they pass)."""
+    failures = []
+    for device_class in ECM_REQUIRED_CLASSES:
+        sensors = [
+            state
+            for state in states
+            if state["entity_id"].startswith("sensor.")
+            and state["attributes"].get("device_class") == device_class
+            and is_provided(state)
+        ]
+        if not sensors:
+            failures.append(f"no {device_class} sensor")
+        failures += [
+            f"{state['entity_id']} is {state['state']}"
+            for state in sensors
+            if not is_number(state["state"])
+        ]
+    return failures
 
 
 def screenshot(client: Client, target: Path) -> None:
@@ -356,11 +469,13 @@ def wait_with_progress(seconds: float) -> None:
 
 
 def command_up(args: argparse.Namespace) -> None:
-    """Wait for Home Assistant, onboard it and add Mains Monitor."""
+    """Wait for Home Assistant, onboard it, add both devices and set the ECM's channels."""
     client = Client(args.url)
     open_steps = wait_until_up(client, args.pid)
     onboard(client, open_steps)
-    add_entry(client, args.port)
+    add_entry(client, MFM, args.mfm_port)
+    add_entry(client, ECM, args.ecm_port)
+    configure_ecm(client)
     if "core_config" in open_steps:
         remove_failed_entries(client)
 
@@ -370,15 +485,22 @@ def command_check(args: argparse.Namespace) -> int:
     client = Client(args.url)
     client.token = exchange_code(client, login_code(client))
     wait_with_progress(args.wait)
-    states = integration_states(client)
+    by_device = integration_states(client)
+    ecm_devices = ecm_device_names(client)
+    failures = [] if ecm_devices else ["no ECM-1240 device"]
     print(f"Mains Monitor entities after {args.wait:.0f} s:")
-    numeric = print_states(states)
+    for name, states in sorted(by_device.items()):
+        print(f"{name}:")
+        if print_states(states) == 0:
+            failures.append(f"no sensor of {name} holds a number")
+        if name in ecm_devices:
+            failures += [f"{name}: {failure}" for failure in ecm_failures(states)]
     if args.screenshot:
         screenshot(client, Path(args.screenshot))
-    if numeric == 0:
-        print("check failed: no Mains Monitor sensor holds a number")
+    if failures:
+        print("check failed: " + "; ".join(failures))
         return 1
-    print(f"check passed: {numeric} sensors hold numbers")
+    print("check passed: both devices give numbers, so do all ECM power and energy")
     return 0
 
 
@@ -393,7 +515,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     up.add_argument(
         "--pid", type=int, required=True, help="Home Assistant's process id"
     )
-    up.add_argument("--port", required=True, help="the port the config flow is given")
+    up.add_argument("--mfm-port", required=True, help="the mfm board's port")
+    up.add_argument("--ecm-port", required=True, help="the ECM-1240's port")
     check = commands.add_parser(
         "check", help="print the entities' states after a while"
     )
