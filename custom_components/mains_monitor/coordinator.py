@@ -6,7 +6,7 @@ from abc import abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -32,6 +32,13 @@ from .repairs import OUTAGE_ISSUE_DELAY, async_raise_outage, outage_issue_id
 STORE_VERSION = 1
 
 type MainsMonitorConfigEntry = ConfigEntry[MainsMonitorCoordinator[Any]]
+
+
+class StreamParser(Protocol):
+    """What the coordinator needs of any device's parser."""
+
+    def drop_partial(self) -> None:
+        """Forget a half-received frame."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -64,6 +71,8 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         )
         self._frame_listeners: list[Callable[[], None]] = []
         self._cancel_outage_issue: CALLBACK_TYPE = _nothing
+
+    parser: StreamParser
 
     @property
     @abstractmethod
@@ -117,6 +126,8 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
 
     def connection_state_changed(self, state: ConnectionState) -> None:
         """Show the port's new state at once."""
+        if state is ConnectionState.DISCONNECTED:
+            self.parser.drop_partial()
         self.connection_state = state
         if self.data is not None:
             self.data = replace(self.data, connection_state=state)

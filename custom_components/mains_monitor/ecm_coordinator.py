@@ -87,6 +87,8 @@ def _mean(values: list[float], digits: int) -> float | None:
 class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
     """Keeps an ECM unit's energy ledger and aggregates its packets."""
 
+    parser: EcmParser
+
     def __init__(self, hass: HomeAssistant, entry: MainsMonitorConfigEntry) -> None:
         """Set up the parser, the ledger and the store."""
         super().__init__(hass, entry)

@@ -92,6 +92,8 @@ class _Window:
 class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
     """Aggregates the board's readings and keeps the grid time."""
 
+    parser: MfmParser
+
     def __init__(self, hass: HomeAssistant, entry: MainsMonitorConfigEntry) -> None:
         """Set up the parser and the persisted grid time."""
         super().__init__(hass, entry)

@@ -1083,3 +1083,14 @@ def test_buffer_stays_bounded_and_bytes_add_up(
             packet_bytes += 65 if packet.model == "ECM-1240" else 43
         assert parser.buffered_bytes < 65
         assert packet_bytes + parser.discarded_bytes + parser.buffered_bytes == end
+
+
+def test_drop_partial_discards_a_half_packet() -> None:
+    """A packet cut by a reconnect is discarded, and the next whole one is found."""
+    packet = REAL_PACKET
+    parser = EcmParser()
+    assert parser.feed(packet[:30]) == []
+    parser.drop_partial()
+    assert parser.discarded_bytes == 30
+    assert len(parser.feed(packet)) == 1
+    assert parser.buffered_bytes == 0

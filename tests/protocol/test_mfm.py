@@ -650,3 +650,15 @@ def test_counters_add_up(stream: tuple[int, bytes, list[MfmReading], int]) -> No
         0,
     )
     assert set(parser.rejected) <= {RejectReason.MALFORMED, RejectReason.OVERLONG}
+
+
+def test_drop_partial_forgets_a_half_line_and_counts_it() -> None:
+    """A line cut by a reconnect is rejected once and never glued to the next one."""
+    parser = MfmParser()
+    assert parser.feed(b"5002") == []
+    parser.drop_partial()
+    assert parser.rejected[RejectReason.MALFORMED] == 1
+    readings = parser.feed(b"50031\r\n")
+    assert [reading.millihertz for reading in readings] == [50031]
+    parser.drop_partial()  # nothing pending: nothing counted
+    assert parser.rejected_total == 1

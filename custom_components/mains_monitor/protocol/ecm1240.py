@@ -234,6 +234,12 @@ class EcmParser:
         """Return how many bytes wait for the rest of a possible packet."""
         return len(self._buffer)
 
+    def drop_partial(self) -> None:
+        """Forget a half-received packet: the stream broke and it can never complete."""
+        self.discarded_bytes += len(self._buffer)
+        self._buffer = b""
+        self._need = 0
+
     def feed(self, data: bytes) -> list[EcmPacket]:
         """Consume bytes; return every packet they complete, in stream order."""
         buffer = self._buffer

@@ -183,6 +183,13 @@ class MfmParser:
             self.rejected[RejectReason.OVERLONG] += 1
         return readings
 
+    def drop_partial(self) -> None:
+        """Forget a half-received line: the stream broke and it can never complete."""
+        if self._pending.strip(b"\r"):
+            self.rejected[RejectReason.MALFORMED] += 1
+        self._pending = b""
+        self._discarding = False
+
     def _line(self, line: bytes) -> MfmReading | None:
         """Handle one line, its newline already removed."""
         if len(line) > self.MAX_LINE_LENGTH:
