@@ -4,6 +4,7 @@ Used by scripts/demo; standard library only, so it runs before anything else is 
 
     demo_setup.py up --pid PID --mfm-port socket://127.0.0.1:7777 --ecm-port socket://127.0.0.1:7778
     demo_setup.py check --wait 60 [--screenshot FILE]
+    demo_setup.py forget-ecm-baseline --config CONFIG_DIR   (before Home Assistant starts)
 """
 
 from __future__ import annotations
@@ -388,24 +389,13 @@ def is_number(value: str) -> bool:
         return False
 
 
-def is_provided(state: dict[str, Any]) -> bool:
-    """Return whether an entity provides the state, rather than Home Assistant restoring it.
-
-    Home Assistant restores an "unavailable" state for a registered entity that the
-    integration no longer creates (a channel whose mode changed from consumption to net).
-    """
-    return not state["attributes"].get("restored", False)
-
-
 def print_states(states: list[dict[str, Any]]) -> int:
     """Print one line per entity; return how many sensors hold a number."""
     width = max((len(state["entity_id"]) for state in states), default=0)
     numeric = 0
     for state in states:
         unit = state["attributes"].get("unit_of_measurement", "")
-        note = "" if is_provided(state) else "(no longer provided)"
-        line = f"  {state['entity_id']:<{width}}  {state['state']} {unit} {note}"
-        print(line.rstrip())
+        print(f"  {state['entity_id']:<{width}}  {state['state']} {unit}".rstrip())
         if state["entity_id"].startswith("sensor.") and is_number(state["state"]):
             numeric += 1
     return numeric
@@ -420,7 +410,6 @@ def ecm_failures(states: list[dict[str, Any]]) -> list[str]:
             for state in states
             if state["entity_id"].startswith("sensor.")
             and state["attributes"].get("device_class") == device_class
-            and is_provided(state)
         ]
         if not sensors:
             failures.append(f"no {device_class} sensor")
@@ -466,6 +455,31 @@ def wait_with_progress(seconds: float) -> None:
     while (left := end - time.monotonic()) > 0:
         print(f"  collecting data ... {left:.0f} s left")
         time.sleep(min(10.0, left))
+
+
+def forget_ecm_baseline(config: Path) -> None:
+    """Make the ECM entries' next packet a new starting point; keep their totals.
+
+    A real unit keeps counting while Home Assistant is down, and the integration adds
+    what accrued from the unit's counters. The simulated unit starts from zero on
+    every run with the same reset counter, so its packets would look like old ones
+    delivered late and be ignored until its seconds counter passed the stored one.
+    """
+    storage = config / ".storage"
+    registry = storage / "core.config_entries"
+    if not registry.exists():
+        return
+    for entry in json.loads(registry.read_text())["data"]["entries"]:
+        if entry["domain"] != DOMAIN or entry["data"].get("device_kind") != ECM:
+            continue
+        store = storage / f"{DOMAIN}.{entry['entry_id']}"
+        if not store.exists():
+            continue
+        saved = json.loads(store.read_text())
+        if saved["data"].get("baseline") is not None:
+            saved["data"]["baseline"] = None
+            store.write_text(json.dumps(saved, indent=2))
+            print(f"{entry['title']}: totals kept, the simulated unit starts again")
 
 
 def command_up(args: argparse.Namespace) -> None:
@@ -522,6 +536,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     check.add_argument("--wait", type=float, default=60.0, help="seconds to wait first")
     check.add_argument("--screenshot", help="PNG file for the Overview dashboard")
+    forget = commands.add_parser(
+        "forget-ecm-baseline",
+        help="before a start: the simulated ECM unit counts from zero again",
+    )
+    forget.add_argument("--config", type=Path, required=True, help="the config dir")
     return parser.parse_args(argv)
 
 
@@ -531,6 +550,9 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "up":
             command_up(args)
+            return 0
+        if args.command == "forget-ecm-baseline":
+            forget_ecm_baseline(args.config)
             return 0
         return command_check(args)
     except (DemoError, urllib.error.URLError, TimeoutError) as err:
