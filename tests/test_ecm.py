@@ -1,0 +1,800 @@
+"""The ECM-1240 / ECM-1220 end to end: a simulated unit on a pty, the real harness, exact values.
+
+Every expected value is worked out here from the loads the test applies: watts times
+seconds gives watt-seconds, 3 600 000 of them make a kWh. The simulated unit keeps
+pace with the test's clock: a `step` integrates one second of load, writes the
+packet, waits until the entry has taken it, then lets the second pass. The entry
+publishes every 5 s from its set-up, so five steps started on a multiple of 5 s
+make one update interval, and the states are read right after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, suppress
+from pathlib import Path
+from typing import Any, cast
+from unittest.mock import patch
+
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    snapshot_platform,
+)
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.mains_monitor.const import (
+    CONF_DEVICE_ID,
+    CONF_DEVICE_KIND,
+    CONF_INVERTED,
+    CONF_MODE,
+    CONF_MODEL,
+    CONF_NAME,
+    CONF_POLL_INTERVAL,
+    CONF_PORT,
+    CONF_SILENCE_TIMEOUT,
+    CONF_UPDATE_INTERVAL,
+    DOMAIN,
+    ConnectionState,
+    DeviceKind,
+)
+from custom_components.mains_monitor.ecm_coordinator import EcmCoordinator
+from homeassistant.components.sensor import (
+    ATTR_STATE_CLASS,
+    SensorDeviceClass,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+    Platform,
+    UnitOfEnergy,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from simulator.ecm1240 import (
+    NEAR_WRAP_AUX,
+    NEAR_WRAP_COUNTER,
+    NEAR_WRAP_SECONDS,
+    EcmCommandPort,
+    EcmModel,
+    EcmUnit,
+    Loads,
+    start_near_wraps,
+)
+from simulator.links import PtyLink
+from tests.helpers import Clock, advance, wait_for_connection
+
+ENTRY_ID = "01JMAINSMONITORECMENTRY001"
+DEVICE_ID = "500434"
+WS_PER_KWH = 3_600_000
+INTERVAL = 5  # the entry's update interval, s
+SOLAR_NET = {"ch2": {CONF_NAME: "Solar", CONF_MODE: "net", CONF_INVERTED: False}}
+SOLAR_INVERTED = {"ch2": {CONF_NAME: "Solar", CONF_MODE: "net", CONF_INVERTED: True}}
+ACK = b"\xfc"
+POLL = b"\xfcSPK"
+
+
+def ch1(watts: float) -> Loads:
+    """A load on CH1 only."""
+    return Loads(ch1_watts=watts)
+
+
+def kwh(watt_seconds: float) -> str:
+    """The state of an energy sensor that counted `watt_seconds`.
+
+    Home Assistant writes a float state with 15 significant digits.
+    """
+    return f"{watt_seconds / WS_PER_KWH:.15}"
+
+
+class Simulation:
+    """One simulated unit on the entry's pty, in step with the test's clock."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: MockConfigEntry,
+        link: PtyLink,
+        clock: Clock,
+        unit: EcmUnit,
+        platforms: list[Platform],
+    ) -> None:
+        """Tie the unit to the entry, its port and the clock."""
+        self.hass = hass
+        self.entry = entry
+        self.link = link
+        self.clock = clock
+        self.unit = unit
+        self._platforms = platforms
+        self.prefix = "sensor." + entry.title.lower().replace("-", "_").replace(
+            " ", "_"
+        )
+
+    @property
+    def coordinator(self) -> EcmCoordinator:
+        """The entry's coordinator (a new one after every set-up)."""
+        return cast(EcmCoordinator, self.entry.runtime_data)
+
+    async def set_up(self) -> None:
+        """Set the entry up and wait until its port is open."""
+        with patch("custom_components.mains_monitor.PLATFORMS", self._platforms):
+            assert await self.hass.config_entries.async_setup(self.entry.entry_id)
+            await self.hass.async_block_till_done()
+        await wait_for_connection(self.entry, ConnectionState.CONNECTED)
+
+    async def unload(self) -> None:
+        """Unload the entry, as Home Assistant does when it stops."""
+        assert await self.hass.config_entries.async_unload(self.entry.entry_id)
+
+    @asynccontextmanager
+    async def expecting(self, packets: int) -> AsyncIterator[None]:
+        """Return from the block once the parser has accepted `packets` more packets."""
+        coordinator = self.coordinator
+        target = coordinator.parser.accepted + packets
+        arrived = asyncio.Event()
+
+        def check() -> None:
+            """Note that enough packets arrived."""
+            if coordinator.parser.accepted >= target:
+                arrived.set()
+
+        unsubscribe = coordinator.async_add_frame_listener(check)
+        try:
+            yield
+            async with asyncio.timeout(10):
+                await arrived.wait()
+        finally:
+            unsubscribe()
+
+    async def send(self, data: bytes | None = None, packets: int = 1) -> None:
+        """Write `data` (the unit's packet by default); wait until it was taken."""
+        async with self.expecting(packets):
+            self.link.write(self.unit.packet() if data is None else data)
+
+    async def tick(self, seconds: int = 1) -> None:
+        """Let whole seconds pass, one at a time, running whatever falls due."""
+        for _ in range(seconds):
+            await advance(self.hass, self.clock, 1)
+
+    async def start(self) -> None:
+        """The first packet: the baseline every later one is compared with."""
+        await self.send()
+        await self.tick()
+
+    async def step(self, loads: Loads, voltage: float | None = None) -> None:
+        """One second of `loads` (at `voltage`), its packet, and the second passing."""
+        if voltage is not None:
+            self.unit.voltage = voltage
+        self.unit.advance(1, loads)
+        await self.send()
+        await self.tick()
+
+    async def steps(self, loads: Loads, count: int) -> None:
+        """`count` seconds of the same loads, a packet each."""
+        for _ in range(count):
+            await self.step(loads)
+
+    async def idle(self, loads: Loads, seconds: int) -> None:
+        """Seconds in which the unit counts but nothing reaches the entry."""
+        for _ in range(seconds):
+            self.unit.advance(1, loads)
+            await self.tick()
+
+    async def unplug(self, loads: Loads, seconds: int) -> int:
+        """Unplug the port for at least `seconds` of `loads`; return how long it was out.
+
+        The entities are unavailable meanwhile. The port is back and the clock in
+        step with the update interval again when this returns.
+        """
+        self.link.close()
+        await wait_for_connection(self.entry, ConnectionState.DISCONNECTED)
+        assert self.state("ch1_power") == STATE_UNAVAILABLE
+        assert self.state("ch1_energy") == STATE_UNAVAILABLE
+        await self.idle(loads, seconds)
+        self.link.open()
+        # Time runs until one of the reader's retries starts, then stands while it
+        # opens the port: opening takes real time, the open timeout is in loop time.
+        while self.coordinator.connection_state is not ConnectionState.CONNECTED:
+            if self.coordinator.connection_state is ConnectionState.CONNECTING:
+                await self.settled()
+            else:
+                await self.idle(loads, 1)
+                seconds += 1
+        while self.clock.elapsed % INTERVAL:
+            await self.idle(loads, 1)
+            seconds += 1
+        return seconds
+
+    async def settled(self) -> None:
+        """Return once the reader has opened the port or given up on it."""
+        coordinator = self.coordinator
+        done = asyncio.Event()
+
+        def check() -> None:
+            """Note that the reader is no longer opening the port."""
+            if coordinator.connection_state is not ConnectionState.CONNECTING:
+                done.set()
+
+        check()
+        unsubscribe = coordinator.async_add_listener(check)
+        try:
+            async with asyncio.timeout(10):
+                await done.wait()
+        finally:
+            unsubscribe()
+
+    def state(self, key: str) -> str:
+        """The state of one of the unit's sensors, by its object id's suffix."""
+        entity = self.hass.states.get(f"{self.prefix}_{key}")
+        assert entity is not None, f"{self.prefix}_{key}"
+        return entity.state
+
+
+@pytest.fixture
+def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
+    """The unit's port: a pseudo-terminal behind a stable path."""
+    link = PtyLink(tmp_path / "ttyECM")
+    link.open()
+    yield link
+    link.close()
+
+
+@pytest.fixture
+def model() -> EcmModel:
+    """The unit's model; a test may choose the ECM-1220."""
+    return EcmModel.ECM_1240
+
+
+@pytest.fixture
+def channels() -> dict[str, dict[str, Any]]:
+    """The channel sections of the options; none: every channel measures consumption."""
+    return {}
+
+
+@pytest.fixture
+def poll_interval() -> int:
+    """Seconds between polls; 0: the unit pushes its packets."""
+    return 0
+
+
+@pytest.fixture
+def ecm_entry(
+    ecm_link: PtyLink,
+    model: EcmModel,
+    channels: dict[str, dict[str, Any]],
+    poll_interval: int,
+) -> MockConfigEntry:
+    """An entry for unit 5, serial 434 on the pty."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{model} {DEVICE_ID}",
+        data={
+            CONF_DEVICE_KIND: DeviceKind.ECM1240,
+            CONF_PORT: str(ecm_link.path),
+            CONF_DEVICE_ID: DEVICE_ID,
+            CONF_MODEL: str(model),
+        },
+        options={
+            CONF_UPDATE_INTERVAL: INTERVAL,
+            CONF_SILENCE_TIMEOUT: 60,
+            CONF_POLL_INTERVAL: poll_interval,
+            **channels,
+        },
+        entry_id=ENTRY_ID,
+    )
+
+
+@pytest.fixture
+def unit(model: EcmModel) -> EcmUnit:
+    """Unit 5, serial 434, at 120 V with every counter at zero."""
+    return EcmUnit(model=model, unit_id=5, serial=434, voltage=120.0)
+
+
+@pytest.fixture
+def simulation(
+    hass: HomeAssistant,
+    ecm_entry: MockConfigEntry,
+    ecm_link: PtyLink,
+    clock: Clock,
+    unit: EcmUnit,
+    platforms: list[Platform],
+) -> Simulation:
+    """The unit and the entry, not yet set up."""
+    ecm_entry.add_to_hass(hass)
+    return Simulation(hass, ecm_entry, ecm_link, clock, unit, platforms)
+
+
+@pytest.fixture
+async def ecm(simulation: Simulation) -> Simulation:
+    """The unit and the entry, set up and reading the pty."""
+    await simulation.set_up()
+    return simulation
+
+
+# --- entities ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("platforms", [[Platform.SENSOR]], ids=["sensor"])
+@pytest.mark.parametrize("channels", [SOLAR_NET], ids=["solar_net"])
+async def test_entities(
+    hass: HomeAssistant,
+    ecm: Simulation,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """Every sensor, its registry entry and its state after one interval."""
+    loads = Loads(ch1_watts=1200, ch2_watts=-600, aux_watts=(60, 25, 0, 10, 1500))
+    ecm.unit.advance(0, loads)  # the baseline packet's currents, too
+    await ecm.start()
+    await ecm.steps(loads, 4)
+    await snapshot_platform(hass, entity_registry, snapshot, ecm.entry.entry_id)
+
+
+@pytest.mark.parametrize("channels", [SOLAR_NET])
+async def test_energy_sensors_suit_the_energy_dashboard(
+    hass: HomeAssistant, ecm: Simulation, entity_registry: er.EntityRegistry
+) -> None:
+    """Every energy total is kWh, device class energy, total_increasing."""
+    await ecm.start()
+    await ecm.steps(ch1(100), 4)
+    energy = {
+        entry.entity_id: hass.states.get(entry.entity_id)
+        for entry in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
+        if entry.original_device_class == SensorDeviceClass.ENERGY
+    }
+    assert sorted(energy) == sorted(
+        f"{ecm.prefix}_{key}"
+        for key in (
+            "ch1_energy",
+            "solar_energy_imported",
+            "solar_energy_exported",
+            *(f"aux{n}_energy" for n in range(1, 6)),
+        )
+    )
+    for entity_id, state in energy.items():
+        assert state is not None, entity_id
+        assert state.attributes[ATTR_DEVICE_CLASS] == SensorDeviceClass.ENERGY
+        assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == UnitOfEnergy.KILO_WATT_HOUR
+        assert state.attributes[ATTR_STATE_CLASS] == SensorStateClass.TOTAL_INCREASING
+
+
+# --- power, voltage, currents ---------------------------------------------------------
+
+
+async def test_power_is_the_mean_of_the_intervals_counter_steps(
+    ecm: Simulation,
+) -> None:
+    """Power per channel is the interval's energy over its seconds; voltage and currents the packets' mean."""
+    aux = (60, 25, 0, 10, 1500)
+    await ecm.start()
+    await ecm.steps(Loads(ch1_watts=1000, aux_watts=aux), 4)
+    assert ecm.state("ch1_power") == "1000.0"
+
+    # CH1 draws 10, 4, 20, 15 and 2.5 A, CH2 1 to 5 A, at five voltages.
+    volts = (120.0, 125.0, 100.0, 110.0, 128.0)
+    ch1_amps = (10.0, 4.0, 20.0, 15.0, 2.5)
+    ch2_amps = (1.0, 2.0, 3.0, 4.0, 5.0)
+    for v, a1, a2 in zip(volts, ch1_amps, ch2_amps, strict=True):
+        await ecm.step(Loads(ch1_watts=a1 * v, ch2_watts=a2 * v, aux_watts=aux), v)
+
+    ch1_ws = 1200 + 500 + 2000 + 1650 + 320
+    ch2_ws = 120 + 250 + 300 + 440 + 640
+    assert ecm.state("ch1_power") == str(round(ch1_ws / 5, 1))  # 1134.0
+    assert ecm.state("ch2_power") == str(round(ch2_ws / 5, 1))  # 350.0
+    for n, watts in enumerate(aux, start=1):
+        assert ecm.state(f"aux{n}_power") == str(float(watts))
+    assert ecm.state("line_voltage") == "116.6"  # 583 V / 5
+    assert ecm.state("ch1_current") == "10.3"  # 51.5 A / 5
+    assert ecm.state("ch2_current") == "3.0"
+    assert ecm.state("ch1_energy") == kwh(4 * 1000 + ch1_ws)
+    assert ecm.state("ch2_energy") == kwh(ch2_ws)
+    for n, watts in enumerate(aux, start=1):
+        assert ecm.state(f"aux{n}_energy") == kwh(9 * watts)
+    assert ecm.state("dc_input_raw") == "511"
+
+
+@pytest.mark.parametrize(
+    ("channels", "power", "imported", "exported"),
+    [
+        (SOLAR_NET, "-1500.0", 0, 1500),
+        (SOLAR_INVERTED, "1500.0", 1500, 0),
+    ],
+    ids=["as_installed", "inverted"],
+)
+async def test_a_net_metered_channel_exporting(
+    ecm: Simulation, power: str, imported: int, exported: int
+) -> None:
+    """1 500 W of export: negative power, exported energy grows; inverted polarity swaps them."""
+    export = Loads(ch1_watts=400, ch2_watts=-1500)
+    await ecm.start()
+    await ecm.steps(export, 4)
+    assert ecm.state("solar_power") == power
+    assert ecm.state("solar_energy_imported") == kwh(4 * imported)
+    assert ecm.state("solar_energy_exported") == kwh(4 * exported)
+
+    await ecm.steps(export, 5)
+    assert ecm.state("solar_power") == power
+    assert ecm.state("solar_energy_imported") == kwh(9 * imported)
+    assert ecm.state("solar_energy_exported") == kwh(9 * exported)
+    assert ecm.state("ch1_power") == "400.0"
+    assert ecm.state("ch1_energy") == kwh(9 * 400)
+
+
+@pytest.mark.parametrize("channels", [SOLAR_NET])
+async def test_a_net_metered_channel_importing_then_exporting(ecm: Simulation) -> None:
+    """A net channel's power is signed by direction; each total grows only with its own."""
+    await ecm.start()
+    await ecm.steps(Loads(ch2_watts=800), 4)
+    assert ecm.state("solar_power") == "800.0"
+    await ecm.steps(Loads(ch2_watts=800), 2)
+    await ecm.steps(Loads(ch2_watts=-1200), 3)
+    # 2 s at +800 W and 3 s at -1200 W: (1600 - 3600) / 5 s.
+    assert ecm.state("solar_power") == "-400.0"
+    assert ecm.state("solar_energy_imported") == kwh(6 * 800)
+    assert ecm.state("solar_energy_exported") == kwh(3 * 1200)
+
+
+# --- energy totals --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("channels", [SOLAR_NET])
+async def test_totals_run_on_across_every_wrap(ecm: Simulation, unit: EcmUnit) -> None:
+    """The 2^40, 2^32 and 2^24 counters all wrap within the minute; totals just grow."""
+    start_near_wraps(unit)
+    loads = Loads(ch1_watts=1000, ch2_watts=-1500, aux_watts=(100,) * 5)
+    await ecm.start()
+    await ecm.steps(loads, 4)
+    counted = 4
+    for _ in range(11):
+        await ecm.steps(loads, INTERVAL)
+        counted += INTERVAL
+        assert ecm.state("ch1_power") == "1000.0"
+        assert ecm.state("solar_power") == "-1500.0"
+        assert ecm.state("aux1_power") == "100.0"
+        assert ecm.state("ch1_energy") == kwh(counted * 1000)
+        assert ecm.state("solar_energy_exported") == kwh(counted * 1500)
+        assert ecm.state("solar_energy_imported") == "0.0"
+        for n in range(1, 6):
+            assert ecm.state(f"aux{n}_energy") == kwh(counted * 100)
+
+    # Every counter passed its wrap point.
+    assert unit.seconds == (NEAR_WRAP_SECONDS + 59) % 2**24 == 29
+    assert unit.ch1_abs_ws == (NEAR_WRAP_COUNTER + 59_000) % 2**40 < NEAR_WRAP_COUNTER
+    assert unit.ch2_pol_ws == (NEAR_WRAP_COUNTER + 88_500) % 2**40 < NEAR_WRAP_COUNTER
+    assert unit.aux_ws[0] == (NEAR_WRAP_AUX + 5_900) % 2**32 < NEAR_WRAP_AUX
+
+
+async def test_a_device_reset_adds_and_subtracts_nothing(
+    ecm: Simulation, unit: EcmUnit
+) -> None:
+    """The packet pair around a reset is skipped; the counting goes on from zero."""
+    await ecm.start()
+    await ecm.steps(ch1(1000), 4)
+    await ecm.steps(ch1(1000), 2)
+    unit.advance(1, ch1(1000))
+    unit.reset()
+    await ecm.send()
+    await ecm.tick()
+    assert unit.reset_counter == 1
+    assert unit.ch1_abs_ws == 0
+    await ecm.steps(ch1(1000), 2)
+    # Four pairs of 1 s each: the one across the reset is not among them.
+    assert ecm.state("ch1_power") == "1000.0"
+    assert ecm.state("ch1_energy") == kwh((4 + 2 + 2) * 1000)
+
+    await ecm.steps(ch1(1000), INTERVAL)
+    assert ecm.state("ch1_energy") == kwh((4 + 2 + 2 + 5) * 1000)
+
+
+async def test_a_duplicate_and_a_late_packet_add_nothing(
+    ecm: Simulation, unit: EcmUnit
+) -> None:
+    """The same packet twice, and an old one again later: counted as packets, not as energy."""
+    await ecm.start()
+    await ecm.steps(ch1(1000), 4)
+    unit.advance(1, ch1(1000))
+    packet = unit.packet()
+    await ecm.send(packet)
+    await ecm.send(packet)
+    await ecm.tick()
+    await ecm.steps(ch1(1000), 2)
+    await ecm.send(packet)
+    await ecm.tick()
+    await ecm.step(ch1(1000))
+    assert ecm.state("ch1_energy") == kwh((4 + 4) * 1000)
+    assert ecm.state("ch1_power") == "1000.0"
+    assert ecm.state("packets_accepted") == str(5 + 2 + 2 + 1 + 1)
+
+
+async def test_an_outage_is_counted_once_from_the_counters(ecm: Simulation) -> None:
+    """Ten minutes unplugged at 3 kW: that energy once; power afterwards is today's."""
+    await ecm.start()
+    await ecm.steps(ch1(1000), 4 + INTERVAL)
+    assert ecm.state("ch1_energy") == kwh(9 * 1000)
+
+    outage = await ecm.unplug(ch1(3000), 10 * 60)
+    await ecm.steps(ch1(400), INTERVAL)
+    # The pair across the outage: its 3 kW seconds and the first 400 W second.
+    assert ecm.state("ch1_energy") == kwh(9 * 1000 + outage * 3000 + 5 * 400)
+    assert ecm.state("ch1_power") == "400.0"
+    await ecm.steps(ch1(400), INTERVAL)
+    assert ecm.state("ch1_energy") == kwh(9 * 1000 + outage * 3000 + 10 * 400)
+    assert ecm.state("ch1_power") == "400.0"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="a pair of packets spanning an outage shorter than MAX_POWER_SPAN (300 s) "
+    "goes into the power of the interval after it: the outage's average is shown "
+    "as the current power",
+)
+async def test_power_after_a_short_outage_is_not_the_outages_average(
+    ecm: Simulation,
+) -> None:
+    """Two minutes unplugged at 3 kW, then 400 W: the energy counts, the power is 400 W."""
+    await ecm.start()
+    await ecm.steps(ch1(1000), 4 + INTERVAL)
+    outage = await ecm.unplug(ch1(3000), 2 * 60)
+    assert outage < 300
+    await ecm.steps(ch1(400), INTERVAL)
+    assert ecm.state("ch1_energy") == kwh(9 * 1000 + outage * 3000 + 5 * 400)
+    assert ecm.state("ch1_power") == "400.0"
+
+
+# --- Home Assistant restarts ----------------------------------------------------------
+
+
+def stored_ledger(hass_storage: dict[str, Any]) -> dict[str, Any]:
+    """The energy ledger the entry saved."""
+    return cast(dict[str, Any], hass_storage[f"{DOMAIN}.{ENTRY_ID}"]["data"])
+
+
+async def test_a_restart_keeps_the_totals(
+    ecm: Simulation, unit: EcmUnit, hass_storage: dict[str, Any]
+) -> None:
+    """Unload saves the ledger; set up again, it is restored and counts the time in between once."""
+    await ecm.start()
+    await ecm.steps(ch1(1000), 4 + INTERVAL)
+    await ecm.unload()
+    ledger = stored_ledger(hass_storage)
+    assert ledger["totals"]["ch1"] == [9 * 1000, 0]
+    assert ledger["baseline"]["seconds"] == unit.seconds == 9
+
+    down = 6 * 60
+    await ecm.idle(ch1(2000), down)
+    await ecm.set_up()
+    await ecm.steps(ch1(500), INTERVAL)
+    assert ecm.state("ch1_energy") == kwh(9 * 1000 + down * 2000 + 5 * 500)
+    assert ecm.state("ch1_power") == "500.0"
+    await ecm.steps(ch1(500), INTERVAL)
+    assert ecm.state("ch1_energy") == kwh(9 * 1000 + down * 2000 + 10 * 500)
+
+    await ecm.unload()
+    assert stored_ledger(hass_storage)["totals"]["ch1"] == [
+        9 * 1000 + down * 2000 + 10 * 500,
+        0,
+    ]
+
+
+async def test_a_reset_while_home_assistant_was_down_adds_nothing(
+    ecm: Simulation, unit: EcmUnit, hass_storage: dict[str, Any]
+) -> None:
+    """The first packet after the start shows the reset: the totals go on from where they were."""
+    await ecm.start()
+    await ecm.steps(ch1(1000), 4 + INTERVAL)
+    await ecm.unload()
+    assert stored_ledger(hass_storage)["totals"]["ch1"] == [9 * 1000, 0]
+
+    await ecm.idle(ch1(2000), 100)
+    unit.reset()
+    await ecm.idle(ch1(2000), 20)
+    await ecm.set_up()
+    await ecm.steps(ch1(500), INTERVAL)
+    assert ecm.state("ch1_energy") == kwh(9 * 1000 + 4 * 500)
+    assert ecm.state("ch1_power") == "500.0"
+    await ecm.steps(ch1(500), INTERVAL)
+    assert ecm.state("ch1_energy") == kwh(9 * 1000 + 9 * 500)
+
+
+# --- other units, counters ------------------------------------------------------------
+
+
+async def test_a_packet_from_another_unit_is_left_out(
+    hass: HomeAssistant, ecm: Simulation, issue_registry: ir.IssueRegistry
+) -> None:
+    """Another unit's packet: counted as foreign, a repair issue, nothing mixed in."""
+    other = EcmUnit(unit_id=7, serial=1234, ch1_abs_ws=9_000_000, seconds=50_000)
+    await ecm.start()
+    await ecm.steps(ch1(1000), 2)
+    ecm.unit.advance(1, ch1(1000))
+    await ecm.send(other.packet() + ecm.unit.packet(), packets=2)
+    await ecm.tick()
+    await ecm.step(ch1(1000))
+    assert ecm.state("packets_from_other_units") == "1"
+    assert ecm.state("ch1_energy") == kwh(4 * 1000)
+    assert ecm.state("ch1_power") == "1000.0"
+    issue = issue_registry.async_get_issue(DOMAIN, f"foreign_device_{ENTRY_ID}")
+    assert issue is not None
+    assert issue.translation_placeholders is not None
+    assert issue.translation_placeholders["found"] == "701234"
+    assert issue.translation_placeholders["expected"] == DEVICE_ID
+
+    other.advance(5, ch1(50_000))
+    ecm.unit.advance(1, ch1(1000))
+    await ecm.send(ecm.unit.packet() + other.packet(), packets=2)
+    await ecm.tick()
+    await ecm.steps(ch1(1000), 4)
+    assert ecm.state("packets_from_other_units") == "2"
+    assert ecm.state("ch1_energy") == kwh(9 * 1000)
+    assert ecm.state("ch1_power") == "1000.0"
+
+
+async def test_seconds_since_the_last_packet(ecm: Simulation) -> None:
+    """Counted from the last packet's arrival to each update."""
+    await ecm.start()
+    await ecm.steps(ch1(100), 3)
+    await ecm.tick()
+    assert ecm.state("time_since_last_packet") == "2.0"
+    await ecm.tick(INTERVAL)
+    assert ecm.state("time_since_last_packet") == "7.0"
+    await ecm.step(ch1(100))
+    await ecm.tick(INTERVAL - 1)
+    assert ecm.state("time_since_last_packet") == "5.0"
+
+
+async def test_packets_accepted_and_rejected(ecm: Simulation) -> None:
+    """Every good packet is accepted; a corrupted one is rejected and adds nothing."""
+    await ecm.start()
+    await ecm.steps(ch1(100), 4)
+    assert ecm.state("packets_accepted") == "5"
+    assert ecm.state("packets_rejected") == "0"
+
+    ecm.unit.advance(1, ch1(100))
+    good = ecm.unit.packet()
+    corrupted = good[:10] + bytes([good[10] ^ 0x01]) + good[11:]
+    await ecm.send(corrupted + good)
+    await ecm.tick()
+    await ecm.steps(ch1(100), 4)
+    assert ecm.state("packets_accepted") == "10"
+    assert ecm.state("packets_rejected") == "1"
+    assert ecm.state("ch1_energy") == kwh(9 * 100)
+
+
+# --- polling --------------------------------------------------------------------------
+
+
+class PolledUnit:
+    """A unit with real-time mode off: it only answers what the host writes."""
+
+    def __init__(self, unit: EcmUnit, link: PtyLink, clock: Clock) -> None:
+        """Answer on `link`, counting one second of load per second of `clock`."""
+        self.unit = unit
+        self.port = EcmCommandPort(unit)
+        self.link = link
+        self.clock = clock
+        self.received: list[tuple[float, bytes]] = []
+        self.loads = Loads()
+        self._counted = 0
+
+    async def serve(self) -> None:
+        """Answer the host until cancelled."""
+        while True:
+            data = await self.link.receive()
+            self.received.append((self.clock.elapsed, data))
+            now = round(self.clock.elapsed)
+            self.unit.advance(now - self._counted, self.loads)
+            self._counted = now
+            if answer := self.port.receive(data):
+                self.link.write(answer)
+
+
+@pytest.fixture
+async def polled_unit(
+    unit: EcmUnit, ecm_link: PtyLink, clock: Clock
+) -> AsyncIterator[PolledUnit]:
+    """The unit, silent and answering the host, for as long as the test runs."""
+    unit.realtime = False
+    polled = PolledUnit(unit, ecm_link, clock)
+    task = asyncio.create_task(polled.serve())
+    yield polled
+    task.cancel()
+    with suppress(asyncio.CancelledError):
+        await task
+
+
+@pytest.mark.parametrize("poll_interval", [10])
+async def test_polling_a_silent_unit(
+    polled_unit: PolledUnit, simulation: Simulation
+) -> None:
+    """Every 10 s the entry sends FC SPK, nothing else, and the answers become the values."""
+    await simulation.set_up()
+    polled_unit.loads = Loads(ch1_watts=600, aux_watts=(50, 0, 0, 0, 0))
+    await simulation.tick(9)
+    assert polled_unit.received == []
+    async with simulation.expecting(1):
+        await simulation.tick()
+    await simulation.tick(9)
+    async with simulation.expecting(1):
+        await simulation.tick()
+    polled_unit.loads = Loads(ch1_watts=900, aux_watts=(50, 0, 0, 0, 0))
+    await simulation.tick(5)
+    # The pair of polls at 10 s and 20 s: 10 s at 600 W, published at 25 s.
+    assert simulation.state("ch1_power") == "600.0"
+    assert simulation.state("ch1_energy") == kwh(10 * 600)
+    assert simulation.state("aux1_power") == "50.0"
+    await simulation.tick(4)
+    async with simulation.expecting(1):
+        await simulation.tick()
+    await simulation.tick(5)
+    assert simulation.state("ch1_power") == "900.0"
+    assert simulation.state("ch1_energy") == kwh(10 * 600 + 10 * 900)
+    assert simulation.state("aux1_energy") == kwh(20 * 50)
+    assert simulation.state("packets_accepted") == "3"
+
+    sent = b"".join(data for _at, data in polled_unit.received)
+    assert sent == POLL * 3
+    assert [at for at, data in polled_unit.received if data.startswith(ACK)] == [
+        10.0,
+        20.0,
+        30.0,
+    ]
+
+
+# --- the ECM-1220 ---------------------------------------------------------------------
+
+
+ECM_1220_KEYS = {
+    "voltage",
+    "ch1_current",
+    "ch2_current",
+    "packets_accepted",
+    "packets_rejected",
+    "packets_foreign",
+    "seconds_since_packet",
+    "connection_state",
+    "ch1_power",
+    "ch1_energy",
+    "ch2_power",
+    "ch2_energy",
+}
+
+
+def entity_keys(entity_registry: er.EntityRegistry) -> set[str]:
+    """The description keys of the entry's entities."""
+    return {
+        entry.unique_id.removeprefix(f"{ENTRY_ID}_")
+        for entry in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
+    }
+
+
+@pytest.mark.parametrize("model", [EcmModel.ECM_1220])
+async def test_an_ecm_1220_has_no_aux_channels(
+    ecm: Simulation, entity_registry: er.EntityRegistry
+) -> None:
+    """The two-channel model gets CH1 and CH2 only, and reads them."""
+    assert not {key for key in entity_keys(entity_registry) if "aux" in key}
+    assert entity_keys(entity_registry).issuperset(ECM_1220_KEYS)
+    await ecm.start()
+    await ecm.steps(Loads(ch1_watts=700, ch2_watts=300), 4)
+    assert ecm.state("ch1_power") == "700.0"
+    assert ecm.state("ch2_power") == "300.0"
+    assert ecm.state("ch1_energy") == kwh(4 * 700)
+    assert ecm.state("ch2_energy") == kwh(4 * 300)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="the DC input is the ECM-1240's AUX5 input: an ECM-1220 entry gets an "
+    "entity that can never have a value",
+)
+@pytest.mark.parametrize("model", [EcmModel.ECM_1220])
+async def test_an_ecm_1220_has_no_dc_input(
+    ecm: Simulation, entity_registry: er.EntityRegistry
+) -> None:
+    """The ECM-1220 has no DC input, so no entity for it."""
+    assert entity_keys(entity_registry) == ECM_1220_KEYS
