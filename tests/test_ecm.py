@@ -525,13 +525,6 @@ async def test_an_outage_is_counted_once_from_the_counters(ecm: Simulation) -> N
     assert ecm.state("ch1_power") == "400.0"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a pair of packets spanning an outage shorter than MAX_POWER_SPAN (300 s) "
-    "goes into the power of the interval after it: the outage's average is shown "
-    "as the current power",
-)
 async def test_power_after_a_short_outage_is_not_the_outages_average(
     ecm: Simulation,
 ) -> None:
@@ -786,12 +779,6 @@ async def test_an_ecm_1220_has_no_aux_channels(
     assert ecm.state("ch2_energy") == kwh(4 * 300)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the DC input is the ECM-1240's AUX5 input: an ECM-1220 entry gets an "
-    "entity that can never have a value",
-)
 @pytest.mark.parametrize("model", [EcmModel.ECM_1220])
 async def test_an_ecm_1220_has_no_dc_input(
     ecm: Simulation, entity_registry: er.EntityRegistry

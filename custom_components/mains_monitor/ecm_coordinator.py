@@ -39,9 +39,6 @@ from .repairs import async_raise_foreign
 # between saves loses nothing: the next packet's step covers the gap once.
 STORE_SAVE_DELAY = 60
 WATT_SECONDS_PER_KWH = 3_600_000
-# Power is the mean over packet pairs at most this far apart; a pair spanning an
-# outage still adds its energy, but its average is not today's power.
-MAX_POWER_SPAN = 300
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +94,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self.ledger = EnergyLedger()
         self.packets_foreign = 0
         self._junk_at_packet = 0
+        self._across_gap = True
         self._window = _Window()
         self._power: dict[str, float | None] = dict.fromkeys(CHANNELS)
         self._dc_voltage_raw: int | None = None
@@ -179,8 +177,11 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._junk_at_packet = self._junk()
         self._last_packet = dt_util.utcnow()
         interval = self.ledger.add(packet)
-        if interval is not None and interval.seconds <= MAX_POWER_SPAN:
+        # The first pair after a start or an outage spans the gap: its energy
+        # counts, but its average is not the power of this interval.
+        if interval is not None and not self._across_gap:
             self._window.energy.add(interval)
+        self._across_gap = False
         self._window.voltages.append(packet.voltage)
         self._window.ch1_currents.append(packet.ch1_amps)
         self._window.ch2_currents.append(packet.ch2_amps)
@@ -211,7 +212,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             ch2_current=_mean(window.ch2_currents, 2),
             dc_voltage_raw=self._dc_voltage_raw,
             channels={channel: self._channel(channel) for channel in CHANNELS},
-            packets_accepted=self.parser.accepted,
+            packets_accepted=self.parser.accepted - self.packets_foreign,
             packets_rejected=self.parser.rejected_total,
             packets_foreign=self.packets_foreign,
             seconds_since_packet=None if last is None else (now - last).total_seconds(),
@@ -262,4 +263,5 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         if not available:
             self._window = _Window()
             self._power = dict.fromkeys(CHANNELS)
+            self._across_gap = True
         super().availability_changed(available)

@@ -26,13 +26,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import CONF_LINE_FORMAT, ChannelMode, ConnectionState
+from .const import CONF_LINE_FORMAT, CONF_MODEL, ChannelMode, ConnectionState
 from .coordinator import MainsMonitorConfigEntry, Snapshot
 from .ecm_coordinator import ChannelEnergy, EcmCoordinator, EcmSnapshot
 from .energy import CHANNELS
 from .entity import MainsMonitorEntity
 from .frequency import FrequencyBand
 from .mfm_coordinator import FrequencyStats, MfmCoordinator, MfmSnapshot
+from .protocol.ecm1240 import MODEL_ECM_1220
 from .protocol.mfm import LineFormat
 
 PARALLEL_UPDATES = 0
@@ -193,6 +194,7 @@ ECM_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
     MainsMonitorSensorEntityDescription(
         key="dc_voltage_raw",
         translation_key="dc_voltage_raw",
+        exists_fn=lambda entry: entry.data[CONF_MODEL] != MODEL_ECM_1220,
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda snapshot: snapshot.dc_voltage_raw,
@@ -280,6 +282,7 @@ async def async_setup_entry(
         async_add_entities(
             MainsMonitorSensor(coordinator, description)
             for description in (*ECM_SENSORS, *ecm_channel_sensors(coordinator))
+            if description.exists_fn(entry)
         )
         return
     assert isinstance(coordinator, MfmCoordinator)
