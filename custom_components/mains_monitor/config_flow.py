@@ -118,7 +118,8 @@ def _ecm_options_schema(model: str) -> vol.Schema:
     fields: dict[vol.Marker, Any] = {
         vol.Required(CONF_UPDATE_INTERVAL): _number(1, 60, 1, "s"),
         vol.Required(CONF_POLL_INTERVAL): _number(0, 3600, 1, "s"),
-        vol.Required(CONF_SILENCE_TIMEOUT): _number(5, 3600, 1, "s"),
+        # Up to three polls of the longest polling interval.
+        vol.Required(CONF_SILENCE_TIMEOUT): _number(5, 10800, 1, "s"),
     }
     channels = POLARIZED_CHANNELS if model == MODEL_ECM_1220 else CHANNELS
     for channel in channels:
@@ -229,7 +230,9 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
                     poll_interval=int(user_input[CONF_POLL_INTERVAL])
                 )
             if await self._async_try(
-                async_send_ecm_command(self._port, realtime_command(on=True)), errors
+                async_send_ecm_command(self._port, realtime_command(on=True)),
+                errors,
+                field="base",
             ):
                 return self._async_create_ecm_entry(poll_interval=0)
         schema = vol.Schema(
@@ -318,13 +321,16 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         return None
 
     async def _async_try[T](
-        self, attempt: Coroutine[Any, Any, T], errors: dict[str, str]
+        self,
+        attempt: Coroutine[Any, Any, T],
+        errors: dict[str, str],
+        field: str = CONF_PORT,
     ) -> T | None:
-        """Await a probe or command; on failure, say why in `errors`."""
+        """Await a probe or command; on failure, say why in `errors[field]`."""
         try:
             return await attempt
         except MainsMonitorError as err:
-            errors[CONF_PORT] = err.reason
+            errors[field] = err.reason
             return None
 
     async def _async_port_schema(self, current: dict[str, Any] | None) -> vol.Schema:
