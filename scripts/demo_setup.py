@@ -1,4 +1,4 @@
-"""Drive the demo's Home Assistant over HTTP: onboarding, Mains Monitor's entries, a check.
+"""Drive the demo's Home Assistant: onboarding, Mains Monitor's entries, the Energy dashboard, a check.
 
 Used by scripts/demo; standard library only, so it runs before anything else is set up.
 
@@ -13,8 +13,10 @@ import argparse
 import base64
 from http import HTTPStatus
 import json
+import os
 from pathlib import Path
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -45,18 +47,35 @@ ECM_MANUFACTURER = "Brultech Research"
 ECM_POLL_ANSWER = {"ecm_mode": "poll", "poll_interval": 5}
 # A house: CH1 measures what it draws, CH2 is net-metered solar (its export is production),
 # AUX1-5 are circuits.
-ECM_OPTIONS: dict[str, Any] = {
-    "update_interval": 5,
-    "poll_interval": 0,
-    "silence_timeout": 60,
+ECM_CHANNELS: dict[str, dict[str, Any]] = {
     "ch1": {"name": "House", "mode": "consumption", "inverted": False},
     "ch2": {"name": "Solar", "mode": "net", "inverted": False},
-    "aux1": {"name": "Heat pump", "mode": "consumption"},
-    "aux2": {"name": "Kitchen", "mode": "consumption"},
+    "aux1": {"name": "Lighting", "mode": "consumption"},
+    "aux2": {"name": "Network cabinet", "mode": "consumption"},
     "aux3": {"name": "Garage", "mode": "consumption"},
     "aux4": {"name": "Office", "mode": "consumption"},
     "aux5": {"name": "Pulses", "mode": "consumption"},
 }
+ECM_OPTIONS: dict[str, Any] = {
+    "update_interval": 5,
+    "poll_interval": 0,
+    "silence_timeout": 60,
+    **ECM_CHANNELS,
+}
+# The keys of a channel's power and energy entities in each mode; an entity's unique id is
+# "<entry id>_<key>", and unique ids never change.
+CHANNEL_KEYS = {
+    "consumption": ("power", "energy"),
+    "net": ("power", "energy_imported", "energy_exported"),
+    "off": (),
+}
+WEBSOCKET_PATH = "/api/websocket"
+WEBSOCKET_TEXT = 0x1
+WEBSOCKET_CLOSE = 0x8
+WEBSOCKET_PING = 0x9
+WEBSOCKET_PONG = 0xA
+WEBSOCKET_FIN = 0x80
+WEBSOCKET_MASKED = 0x80
 # The ECM sensors that must hold numbers after a minute, by device class.
 ECM_REQUIRED_CLASSES = ("power", "energy")
 # Headless, and nothing that would try to reach the internet.
@@ -134,6 +153,111 @@ def decode(raw: bytes) -> Any:
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+class WebSocket:
+    """A minimal client of Home Assistant's WebSocket API: text frames, one command at a time."""
+
+    def __init__(self, url: str, token: str) -> None:
+        """Connect, upgrade the HTTP connection and authenticate."""
+        parts = urllib.parse.urlsplit(url)
+        address = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self._socket = socket.create_connection(address, timeout=REQUEST_TIMEOUT)
+        self._stream = self._socket.makefile("rb")
+        self._last_id = 0
+        self._upgrade(parts.netloc)
+        self._receive()  # auth_required
+        self._send({"type": "auth", "access_token": token})
+        if (answer := self._receive()).get("type") != "auth_ok":
+            msg = f"websocket authentication failed: {answer}"
+            raise DemoError(msg)
+
+    def close(self) -> None:
+        """Close the connection without a closing handshake."""
+        self._stream.close()
+        self._socket.close()
+
+    def command(self, message: dict[str, Any]) -> Any:
+        """Send one command and return its result; raise DemoError if it failed."""
+        self._last_id += 1
+        self._send({"id": self._last_id, **message})
+        while True:
+            answer = self._receive()
+            if answer.get("id") == self._last_id and answer.get("type") == "result":
+                break
+        if not answer["success"]:
+            raise WebSocketCommandError(message["type"], answer["error"])
+        return answer["result"]
+
+    def _upgrade(self, host: str) -> None:
+        """Ask the server to switch this connection to the WebSocket protocol."""
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET {WEBSOCKET_PATH} HTTP/1.1\r\nHost: {host}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        self._socket.sendall(request.encode())
+        status = self._stream.readline()
+        while self._stream.readline() not in (b"\r\n", b""):
+            pass
+        if b" 101 " not in status:
+            msg = f"no websocket: {status.decode(errors='replace').strip()}"
+            raise DemoError(msg)
+
+    def _send(self, message: dict[str, Any], opcode: int = WEBSOCKET_TEXT) -> None:
+        """Send one frame; a client masks what it sends."""
+        self._send_frame(json.dumps(message).encode(), opcode)
+
+    def _send_frame(self, payload: bytes, opcode: int) -> None:
+        """Send one masked frame."""
+        size = len(payload)
+        if size < 126:
+            length = bytes([WEBSOCKET_MASKED | size])
+        elif size < 1 << 16:
+            length = bytes([WEBSOCKET_MASKED | 126]) + size.to_bytes(2, "big")
+        else:
+            length = bytes([WEBSOCKET_MASKED | 127]) + size.to_bytes(8, "big")
+        mask = os.urandom(4)
+        masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+        self._socket.sendall(bytes([WEBSOCKET_FIN | opcode]) + length + mask + masked)
+
+    def _receive(self) -> dict[str, Any]:
+        """Return the next message; answer pings on the way."""
+        message = b""
+        while True:
+            first, second = self._read(2)
+            size = second & 0x7F
+            if size >= 126:
+                size = int.from_bytes(self._read(2 if size == 126 else 8), "big")
+            payload = self._read(size)  # a server does not mask
+            opcode = first & 0x0F
+            if opcode == WEBSOCKET_CLOSE:
+                msg = "Home Assistant closed the websocket"
+                raise DemoError(msg)
+            if opcode == WEBSOCKET_PING:
+                self._send_frame(payload, WEBSOCKET_PONG)
+            if opcode not in (WEBSOCKET_PING, WEBSOCKET_PONG):
+                message += payload
+                if first & WEBSOCKET_FIN:
+                    return dict(json.loads(message))
+
+    def _read(self, size: int) -> bytes:
+        """Read exactly `size` bytes."""
+        data = self._stream.read(size)
+        if len(data) < size:
+            msg = "the websocket connection ended"
+            raise DemoError(msg)
+        return data
+
+
+class WebSocketCommandError(DemoError):
+    """Home Assistant answered a websocket command with an error."""
+
+    def __init__(self, command: str, error: dict[str, Any]) -> None:
+        """Keep the error code next to the message."""
+        super().__init__(f"{command}: {error.get('code')} {error.get('message')}")
+        self.code = error.get("code")
 
 
 def is_running(pid: int) -> bool:
@@ -331,10 +455,10 @@ def suggested_values(fields: list[dict[str, Any]]) -> dict[str, Any]:
     return values
 
 
-def configure_ecm(client: Client) -> None:
+def configure_ecm(client: Client, entry_id: str) -> None:
     """Give the ECM unit's channels the demo's names and modes unless they have them."""
     path = "/api/config/config_entries/options/flow"
-    form: dict[str, Any] = client.call("POST", path, {"handler": ecm_entry_id(client)})
+    form: dict[str, Any] = client.call("POST", path, {"handler": entry_id})
     if form.get("step_id") != "ecm":
         msg = f"the ECM options flow shows an unexpected step: {json.dumps(form)}"
         raise DemoError(msg)
@@ -457,6 +581,102 @@ def wait_with_progress(seconds: float) -> None:
         time.sleep(min(10.0, left))
 
 
+def wanted_unique_ids(entry_id: str) -> set[str]:
+    """Return the unique ids of the channel entities the demo's options create."""
+    return {
+        f"{entry_id}_{channel}_{key}"
+        for channel, options in ECM_CHANNELS.items()
+        for key in CHANNEL_KEYS[options["mode"]]
+    }
+
+
+def stale_unique_ids(entry_id: str) -> set[str]:
+    """Return the unique ids of channel entities the demo's options do not create."""
+    every = {
+        f"{entry_id}_{channel}_{key}"
+        for channel in ECM_CHANNELS
+        for keys in CHANNEL_KEYS.values()
+        for key in keys
+    }
+    return every - wanted_unique_ids(entry_id)
+
+
+def ecm_entities(ws: WebSocket, entry_id: str) -> dict[str, str]:
+    """Wait until the ECM entry has every entity its options give; return them by unique id.
+
+    Saving the options reloads the entry in the background; the net-metered
+    channel's entities exist once that is done.
+    """
+    deadline = time.monotonic() + FLOW_TIMEOUT
+    while True:
+        entities = {
+            entity["unique_id"]: entity["entity_id"]
+            for entity in ws.command({"type": "config/entity_registry/list"})
+            if entity["config_entry_id"] == entry_id
+        }
+        if wanted_unique_ids(entry_id) <= entities.keys():
+            return entities
+        if time.monotonic() > deadline:
+            msg = f"the ECM channel entities did not appear within {FLOW_TIMEOUT:.0f} s"
+            raise DemoError(msg)
+        time.sleep(0.5)
+
+
+def remove_stale_entities(
+    ws: WebSocket, entities: dict[str, str], stale: set[str]
+) -> None:
+    """Delete the registry entries of channel entities the options no longer create.
+
+    The unit's entry starts with every channel in consumption mode; once CH2 is
+    net-metered, its single energy entity is no longer provided and would stay
+    listed as unavailable.
+    """
+    for unique_id in sorted(stale & entities.keys()):
+        entity_id = entities[unique_id]
+        ws.command({"type": "config/entity_registry/remove", "entity_id": entity_id})
+        print(f"removed {entity_id}: no longer provided")
+
+
+def energy_preferences(entities: dict[str, str], entry_id: str) -> dict[str, Any]:
+    """Return the Energy dashboard's set-up: net channels' export as solar, the rest as devices."""
+    solar, devices = [], []
+    for channel, options in ECM_CHANNELS.items():
+        prefix = f"{entry_id}_{channel}"
+        if options["mode"] == "consumption":
+            devices.append({"stat_consumption": entities[f"{prefix}_energy"]})
+        elif options["mode"] == "net":
+            exported = entities[f"{prefix}_energy_exported"]
+            solar.append({"type": "solar", "stat_energy_from": exported})
+    return {"energy_sources": solar, "device_consumption": devices}
+
+
+def configure_energy(ws: WebSocket, entities: dict[str, str], entry_id: str) -> None:
+    """Set up the Energy dashboard unless it is set up already."""
+    try:
+        ws.command({"type": "energy/get_prefs"})
+    except WebSocketCommandError as err:
+        if err.code != "not_found":
+            raise
+    else:
+        print("the Energy dashboard is already set up")
+        return
+    prefs = energy_preferences(entities, entry_id)
+    ws.command({"type": "energy/save_prefs", **prefs})
+    print("set up the Energy dashboard: solar from CH2's export, circuits as devices")
+
+
+def tidy_ecm(client: Client, entry_id: str) -> None:
+    """Remove the channel entities the options replaced; set up the Energy dashboard."""
+    assert client.token is not None  # logged in by onboard()
+    ws = WebSocket(client.url, client.token)
+    try:
+        entities = ecm_entities(ws, entry_id)
+        remove_stale_entities(ws, entities, stale_unique_ids(entry_id))
+        configure_energy(ws, entities, entry_id)
+    finally:
+        ws.close()
+
+
 def forget_ecm_baseline(config: Path) -> None:
     """Make the ECM entries' next packet a new starting point; keep their totals.
 
@@ -489,7 +709,9 @@ def command_up(args: argparse.Namespace) -> None:
     onboard(client, open_steps)
     add_entry(client, MFM, args.mfm_port)
     add_entry(client, ECM, args.ecm_port)
-    configure_ecm(client)
+    entry_id = ecm_entry_id(client)
+    configure_ecm(client, entry_id)
+    tidy_ecm(client, entry_id)
     if "core_config" in open_steps:
         remove_failed_entries(client)
 
