@@ -18,12 +18,14 @@ from custom_components.mains_monitor.const import (
     CONF_DEVICE_ID,
     CONF_DEVICE_KIND,
     CONF_ECM_MODE,
+    CONF_FIRMWARE,
     CONF_INVERTED,
     CONF_MODE,
     CONF_MODEL,
     CONF_NAME,
     CONF_POLL_INTERVAL,
     CONF_PORT,
+    CONF_READ_SETTINGS,
     CONF_SILENCE_TIMEOUT,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
@@ -359,7 +361,11 @@ async def test_a_silent_unit_is_polled_once_and_the_user_asked(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "ecm_mode"
     assert result["errors"] == {}
-    assert form_schema(result)({}) == {CONF_ECM_MODE: "poll", CONF_POLL_INTERVAL: 10}
+    assert form_schema(result)({}) == {
+        CONF_ECM_MODE: "poll",
+        CONF_POLL_INTERVAL: 10,
+        CONF_READ_SETTINGS: False,
+    }
     assert device.received == POLL
     # Silence for 10 s, then the poll within a step or two (not the answer's 3 s).
     assert 10 <= clock.elapsed < 10 + 3
@@ -982,3 +988,119 @@ async def test_an_ecm_1220_has_no_aux_channel_options(hass: HomeAssistant) -> No
 
     assert refused.value.path == ["aux1"]
     assert entry.options == ECM_OPTIONS
+
+
+# --- the settings query, only when the user allows it ----------------------------
+
+SETTINGS_QUERY = b"\xfcSETRCV\xfc"
+
+
+async def test_reading_the_settings_stores_the_firmware(
+    hass: HomeAssistant, ecm_link: PtyLink, units: Units, clock: Clock
+) -> None:
+    """Allowed, the query (FC SET RCV, then FC after the block) brings the firmware."""
+    device = units.start(ecm_link, EcmUnit(realtime=False), clock=clock)
+    asked = await probe_port(hass, str(ecm_link.path))
+
+    result = await submit(
+        hass,
+        asked,
+        {CONF_ECM_MODE: "poll", CONF_POLL_INTERVAL: 10, CONF_READ_SETTINGS: True},
+    )
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        **ECM_DATA,
+        CONF_PORT: str(ecm_link.path),
+        CONF_FIRMWARE: "1.035",
+    }
+    assert device.received == POLL + SETTINGS_QUERY
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_settings_that_cannot_be_read_are_explained(
+    hass: HomeAssistant, ecm_link: PtyLink, units: Units, clock: Clock
+) -> None:
+    """A unit that stops answering before its settings: a form error, then recovery."""
+    device = units.start(ecm_link, EcmUnit(realtime=False), clock=clock)
+    asked = await probe_port(hass, str(ecm_link.path))
+    device.answering = False
+
+    result = await submit(
+        hass,
+        asked,
+        {CONF_ECM_MODE: "poll", CONF_POLL_INTERVAL: 10, CONF_READ_SETTINGS: True},
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "no_data"}
+
+    device.answering = True
+    result = await submit(hass, result, {CONF_ECM_MODE: "poll", CONF_POLL_INTERVAL: 10})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_FIRMWARE not in result["data"]
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_settings_arriving_after_their_ack_are_read_whole(
+    hass: HomeAssistant, ecm_link: PtyLink, units: Units, clock: Clock
+) -> None:
+    """The block may follow the ack in a later read."""
+    device = units.start(ecm_link, EcmUnit(realtime=False), clock=clock, slow=True)
+    asked = await probe_port(hass, str(ecm_link.path))
+
+    result = await submit(
+        hass,
+        asked,
+        {CONF_ECM_MODE: "poll", CONF_POLL_INTERVAL: 10, CONF_READ_SETTINGS: True},
+    )
+
+    assert result["data"][CONF_FIRMWARE] == "1.035"
+    assert device.received == POLL + SETTINGS_QUERY
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+
+
+async def test_a_corrupt_settings_block_is_a_wrong_device(
+    hass: HomeAssistant, ecm_link: PtyLink, units: Units, clock: Clock
+) -> None:
+    """A block whose checksum fails is not taken for settings."""
+    unit = EcmUnit(realtime=False)
+    units.start(ecm_link, unit, clock=clock)
+    asked = await probe_port(hass, str(ecm_link.path))
+    await units.stop()
+    good = unit.settings_block()
+    corrupt = good[:6] + bytes([good[6] ^ 0xFF]) + good[7:]
+
+    async def answer_with_a_corrupt_block() -> None:
+        """Acknowledge FC, SET and RCV; then send the damaged block."""
+        received = b""
+        while len(received) < len(SETTINGS_QUERY) - 1:
+            received += await ecm_link.receive()
+            ecm_link.write(b"\xfc")
+        ecm_link.write(corrupt)
+
+    responder = asyncio.create_task(answer_with_a_corrupt_block())
+    result = await submit(
+        hass,
+        asked,
+        {CONF_ECM_MODE: "poll", CONF_POLL_INTERVAL: 10, CONF_READ_SETTINGS: True},
+    )
+    await responder
+
+    assert result["errors"] == {"base": "wrong_device"}
+
+
+async def test_unplugging_the_unit_during_the_settings_query_is_explained(
+    hass: HomeAssistant, ecm_link: PtyLink, units: Units, clock: Clock
+) -> None:
+    """The port closing mid-query shows connection_lost."""
+    device = units.start(ecm_link, EcmUnit(realtime=False), clock=clock)
+    asked = await probe_port(hass, str(ecm_link.path))
+    device.unplug = True
+
+    result = await submit(
+        hass,
+        asked,
+        {CONF_ECM_MODE: "poll", CONF_POLL_INTERVAL: 10, CONF_READ_SETTINGS: True},
+    )
+
+    assert result["errors"] == {"base": "connection_lost"}

@@ -32,6 +32,7 @@ from .const import (
     CONF_DEVICE_ID,
     CONF_DEVICE_KIND,
     CONF_ECM_MODE,
+    CONF_FIRMWARE,
     CONF_INVERTED,
     CONF_LINE_FORMAT,
     CONF_MODE,
@@ -40,6 +41,7 @@ from .const import (
     CONF_NOMINAL_FREQUENCY,
     CONF_POLL_INTERVAL,
     CONF_PORT,
+    CONF_READ_SETTINGS,
     CONF_SILENCE_TIMEOUT,
     CONF_UPDATE_INTERVAL,
     DEFAULT_ECM_SILENCE_TIMEOUT,
@@ -60,6 +62,7 @@ from .probe import (
     EcmProbeResult,
     async_probe_ecm,
     async_probe_mfm,
+    async_read_ecm_settings,
     async_send_ecm_command,
 )
 from .protocol.ecm1240 import MODEL_ECM_1220, EcmPacket, realtime_command
@@ -156,6 +159,7 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         """Start with no device kind chosen."""
         self._device_kind = DeviceKind.MFM
         self._port = ""
+        self._firmware: str | None = None
 
     @staticmethod
     @callback
@@ -225,11 +229,16 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         """The unit answers polls only: poll it, or switch its real-time mode on."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            if user_input[CONF_ECM_MODE] == ECM_MODE_POLL:
+            if user_input.get(CONF_READ_SETTINGS):
+                settings = await self._async_try(
+                    async_read_ecm_settings(self._port), errors, field="base"
+                )
+                self._firmware = settings.firmware if settings else None
+            if not errors and user_input[CONF_ECM_MODE] == ECM_MODE_POLL:
                 return self._async_create_ecm_entry(
                     poll_interval=int(user_input[CONF_POLL_INTERVAL])
                 )
-            if await self._async_try(
+            if not errors and await self._async_try(
                 async_send_ecm_command(self._port, realtime_command(on=True)),
                 errors,
                 field="base",
@@ -247,6 +256,7 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
                 vol.Required(
                     CONF_POLL_INTERVAL, default=DEFAULT_POLL_INTERVAL
                 ): _number(1, 3600, 1, "s"),
+                vol.Optional(CONF_READ_SETTINGS, default=False): BooleanSelector(),
             }
         )
         return self.async_show_form(
@@ -264,7 +274,8 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_PORT: self._port,
                 CONF_DEVICE_ID: packet.device_id,
                 CONF_MODEL: packet.model,
-            },
+            }
+            | ({CONF_FIRMWARE: self._firmware} if self._firmware else {}),
             options={
                 **ECM_DEFAULT_OPTIONS,
                 CONF_POLL_INTERVAL: poll_interval,

@@ -24,6 +24,7 @@ CONF_NAME: Final = "name"
 CONF_MODE: Final = "mode"
 CONF_INVERTED: Final = "inverted"
 CONF_ECM_MODE: Final = "ecm_mode"
+CONF_READ_SETTINGS: Final = "read_settings"
 ECM_MODE_POLL: Final = "poll"
 ECM_MODE_REALTIME: Final = "realtime"
 

@@ -11,7 +11,16 @@ import serialx
 
 from .connection import READ_SIZE, open_port
 from .errors import ConnectionLostError, NoDataError, NoSignalError, WrongDeviceError
-from .protocol.ecm1240 import ACK, EcmPacket, EcmParser, poll_command
+from .protocol.ecm1240 import (
+    ACK,
+    SETTINGS_SIZE,
+    EcmPacket,
+    EcmParser,
+    EcmSettings,
+    decode_settings,
+    poll_command,
+    settings_request,
+)
 from .protocol.mfm import LineFormat, MfmParser, RejectReason
 
 # The board sends 3-7 lines a second and a full boot banner within a few seconds.
@@ -151,10 +160,7 @@ async def async_send_ecm_command(port: str, chunks: tuple[bytes, ...]) -> bool:
     serial = await open_port(port)
     try:
         async with asyncio.timeout(POLL_ANSWER_TIMEOUT):
-            for chunk in chunks:
-                await serial.write(chunk)
-                while ACK not in await _read(serial):
-                    pass
+            await _command(serial, chunks)
     except TimeoutError as err:
         msg = "the unit did not acknowledge the command"
         raise NoDataError(msg) from err
@@ -163,3 +169,36 @@ async def async_send_ecm_command(port: str, chunks: tuple[bytes, ...]) -> bool:
     finally:
         await serial.close()
     return True
+
+
+async def async_read_ecm_settings(port: str) -> EcmSettings:
+    """Ask a silent unit for its settings block (SET RCV); the user allowed it."""
+    serial = await open_port(port)
+    try:
+        async with asyncio.timeout(POLL_ANSWER_TIMEOUT):
+            block = await _command(serial, settings_request())
+            while len(block) < SETTINGS_SIZE:
+                block += await _read(serial)
+            await serial.write(ACK)  # the spec's FC after the reply
+    except TimeoutError as err:
+        msg = "the unit did not send its settings"
+        raise NoDataError(msg) from err
+    except (OSError, serialx.SerialException) as err:
+        raise ConnectionLostError(str(err)) from err
+    finally:
+        await serial.close()
+    if (settings := decode_settings(block[:SETTINGS_SIZE])) is None:
+        msg = "the settings block failed its checksum"
+        raise WrongDeviceError(msg)
+    return settings
+
+
+async def _command(serial: serialx.AsyncSerial, chunks: tuple[bytes, ...]) -> bytes:
+    """Write chunks, each after the unit acknowledged the last; return what followed the last ack."""
+    after_ack = b""
+    for chunk in chunks:
+        await serial.write(chunk)
+        while ACK not in (data := await _read(serial)):
+            pass
+        after_ack = data[data.index(ACK) + 1 :]
+    return after_ack
