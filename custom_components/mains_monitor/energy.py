@@ -94,8 +94,8 @@ class EnergyLedger:
         new = baseline_of(packet)
         if elapsed >= MAX_GAP_SECONDS:
             # Time ran backwards: an old packet delivered late (its counters are
-            # behind too), or the unit's seconds counter was reset (they are not).
-            if not _counters_behind(baseline, new):
+            # behind, or still), or the unit's seconds counter was reset (they ran on).
+            if _counters_ahead(baseline, new):
                 self._resync(packet)
             return None
         interval = _interval_between(baseline, new, elapsed)
@@ -143,15 +143,16 @@ class EnergyLedger:
         return ledger
 
 
-def _counters_behind(old: Baseline, new: Baseline) -> bool:
-    """Whether any counter of `new` lies behind `old`'s (nearer backwards than forwards)."""
+def _counters_ahead(old: Baseline, new: Baseline) -> bool:
+    """Whether `new`'s counters moved on from `old`'s: some forwards, none backwards."""
+    moved = False
     for channel, value in new.absolute.items():
         bits = 40 if channel in POLARIZED_CHANNELS else 32
-        if counter_delta(value, old.absolute[channel], bits) < counter_delta(
-            old.absolute[channel], value, bits
-        ):
-            return True
-    return False
+        forwards = counter_delta(old.absolute[channel], value, bits)
+        if counter_delta(value, old.absolute[channel], bits) < forwards:
+            return False
+        moved = moved or forwards > 0
+    return moved
 
 
 def _interval_between(old: Baseline, new: Baseline, elapsed: int) -> Interval | None:
