@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.mains_monitor.energy import (
+    BACKWARD_PACKETS_BEFORE_RESYNC,
     CHANNELS,
     EnergyLedger,
     Interval,
@@ -282,7 +283,8 @@ def test_late_older_packet_adds_nothing_and_nothing_is_counted_twice() -> None:
     assert ledger.resyncs == 0
 
 
-LATE_PACKETS = 5
+# Fewer than the run that means the unit started over.
+LATE_PACKETS = BACKWARD_PACKETS_BEFORE_RESYNC - 1
 
 
 def test_several_late_packets_in_a_row_are_not_counted_twice() -> None:
@@ -661,3 +663,31 @@ def test_totals_never_decrease_never_exceed_and_match_what_was_applied(
             assert plus(now, state.pending) == state.applied
             assert state.ledger.resyncs == 0
         previous = now
+
+
+def test_a_unit_that_started_over_without_its_reset_counter_is_followed() -> None:
+    """A unit back near zero with an unchanged reset counter is followed after a run."""
+    unit = EcmUnit()
+    ledger = started(unit)
+    ledger.add(step(unit, 1000, HOUSE))
+    reset_counter = unit.reset_counter
+    unit.reset()
+    unit.reset_counter = reset_counter
+    for count in range(1, BACKWARD_PACKETS_BEFORE_RESYNC + 1):
+        assert ledger.add(step(unit, 10, QUIET)) is None
+        assert ledger.resyncs == (1 if count == BACKWARD_PACKETS_BEFORE_RESYNC else 0)
+        assert totals(ledger) == applied(HOUSE, 1000)
+    ledger.add(step(unit, 10, HOUSE))
+    assert totals(ledger) == plus(applied(HOUSE, 1000), applied(HOUSE, 10))
+
+
+def test_inverting_a_channel_counts_from_then_on() -> None:
+    """Turning a CT round swaps import and export for new energy only."""
+    unit = EcmUnit()
+    ledger = started(unit)
+    ledger.add(step(unit, 100, Loads(ch2_watts=-1000)))
+    assert totals(ledger)["ch2"] == (100_000, 100_000)  # all of it exported
+    inverted = EnergyLedger.from_dict(ledger.as_dict(), frozenset({"ch2"}))
+    inverted.add(step(unit, 100, Loads(ch2_watts=-1000)))
+    # The same flow now counts as imported: the polarized total stays put.
+    assert totals(inverted)["ch2"] == (200_000, 100_000)

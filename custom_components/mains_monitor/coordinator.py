@@ -30,6 +30,9 @@ from .const import (
 from .repairs import OUTAGE_ISSUE_DELAY, async_raise_outage, outage_issue_id
 
 STORE_VERSION = 1
+# Saved once a minute while running, and at every stop: a crash loses at most a
+# minute of grid time; energy catches up from the unit's own counters.
+SAVE_INTERVAL = timedelta(minutes=1)
 
 type MainsMonitorConfigEntry = ConfigEntry[MainsMonitorCoordinator[Any]]
 
@@ -70,6 +73,8 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
             seconds=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
         )
         self._frame_listeners: list[Callable[[], None]] = []
+        self.store = entry_store(hass, entry)
+        self._saved_at: datetime | None = None
         self._cancel_outage_issue: CALLBACK_TYPE = _nothing
 
     parser: StreamParser
@@ -86,6 +91,19 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
     @abstractmethod
     def build_snapshot(self, now: datetime) -> SnapshotT:
         """Aggregate what arrived since the last snapshot."""
+
+    @abstractmethod
+    def stored_data(self) -> dict[str, Any]:
+        """What must survive a restart."""
+
+    @abstractmethod
+    def restore(self, stored: dict[str, Any]) -> None:
+        """Continue from what was saved before."""
+
+    async def async_restore(self) -> None:
+        """Load what was saved before the last shutdown."""
+        if stored := await self.store.async_load():
+            self.restore(stored)
 
     @callback
     def async_start(self) -> None:
@@ -104,6 +122,7 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         """Stop reading; the port is closed when this returns."""
         self._cancel_outage_issue()
         await self.connection.stop()
+        await self.store.async_save(self.stored_data())
 
     @callback
     def async_add_frame_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
@@ -115,6 +134,9 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
     def _async_publish(self, now: datetime) -> None:
         """Publish the snapshot of the interval that just ended."""
         self.data = self.build_snapshot(now)
+        if self._saved_at is None or now - self._saved_at >= SAVE_INTERVAL:
+            self._saved_at = now
+            self.store.async_delay_save(self.stored_data, 0)
         self.async_update_listeners()
 
     def data_received(self, data: bytes) -> bool:

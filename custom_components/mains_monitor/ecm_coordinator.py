@@ -28,16 +28,12 @@ from .coordinator import (
     MainsMonitorConfigEntry,
     MainsMonitorCoordinator,
     Snapshot,
-    entry_store,
 )
 from .energy import CHANNELS, POLARIZED_CHANNELS, EnergyLedger, Interval
 from .errors import MainsMonitorError
 from .protocol.ecm1240 import ACK, MODEL_ECM_1220, EcmPacket, EcmParser, poll_command
 from .repairs import async_raise_foreign
 
-# Totals and the baseline they were counted from are saved together, so a crash
-# between saves loses nothing: the next packet's step covers the gap once.
-STORE_SAVE_DELAY = 60
 WATT_SECONDS_PER_KWH = 3_600_000
 
 
@@ -87,11 +83,14 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
     parser: EcmParser
 
     def __init__(self, hass: HomeAssistant, entry: MainsMonitorConfigEntry) -> None:
-        """Set up the parser, the ledger and the store."""
+        """Set up the parser and the ledger."""
         super().__init__(hass, entry)
         self.parser = EcmParser()
         self.device_id: str = entry.data[CONF_DEVICE_ID]
-        self.ledger = EnergyLedger()
+        self._channels: dict[str, dict[str, Any]] = {
+            channel: entry.options.get(channel, {}) for channel in CHANNELS
+        }
+        self.ledger = EnergyLedger(self._inverted_channels())
         self.packets_foreign = 0
         self._junk_at_packet = 0
         self._across_gap = True
@@ -99,10 +98,6 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._power: dict[str, float | None] = dict.fromkeys(CHANNELS)
         self._dc_voltage_raw: int | None = None
         self._last_packet: datetime | None = None
-        self._channels: dict[str, dict[str, Any]] = {
-            channel: entry.options.get(channel, {}) for channel in CHANNELS
-        }
-        self._store = entry_store(hass, entry)
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -117,10 +112,17 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             sw_version=data.get(CONF_FIRMWARE),
         )
 
-    async def async_restore(self) -> None:
-        """Load the ledger saved before the last shutdown."""
-        if stored := await self._store.async_load():
-            self.ledger = EnergyLedger.from_dict(stored)
+    def restore(self, stored: dict[str, Any]) -> None:
+        """Continue the ledger saved before."""
+        self.ledger = EnergyLedger.from_dict(stored, self._inverted_channels())
+
+    def stored_data(self) -> dict[str, Any]:
+        """The ledger: totals and the baseline they were counted from, together.
+
+        Saved together, a crash between saves loses nothing: the next packet's
+        step from the saved baseline covers the gap once.
+        """
+        return self.ledger.as_dict()
 
     @callback
     def async_start(self) -> None:
@@ -135,11 +137,6 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
                     name=f"{self.name} poll",
                 )
             )
-
-    async def async_stop(self) -> None:
-        """Stop reading and save the ledger now."""
-        await super().async_stop()
-        await self._store.async_save(self.ledger.as_dict())
 
     async def _async_poll(self, _now: datetime) -> None:
         """Ask the unit for one packet."""
@@ -203,7 +200,6 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
                 channel: self._watts(channel, window.energy) for channel in CHANNELS
             }
         self._window = _Window()
-        self._store.async_delay_save(self.ledger.as_dict, STORE_SAVE_DELAY)
         last = self._last_packet
         return EcmSnapshot(
             connection_state=self.connection_state,
@@ -218,30 +214,31 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             seconds_since_packet=None if last is None else (now - last).total_seconds(),
         )
 
-    def _inverted(self, channel: str) -> bool:
-        """Whether the user turned the channel's CT round."""
-        return bool(self._channels[channel].get(CONF_INVERTED, False))
+    def _inverted_channels(self) -> frozenset[str]:
+        """The channels whose CT the user turned round."""
+        return frozenset(
+            channel
+            for channel in POLARIZED_CHANNELS
+            if self._channels[channel].get(CONF_INVERTED, False)
+        )
 
     def _watts(self, channel: str, interval: Interval) -> float:
         """Mean power over the interval: absolute, or signed for net channels."""
         counters = interval.channels[channel]
         if self.channel_mode(channel) is ChannelMode.NET:
-            net = (counters.absolute - 2 * counters.polarized) / interval.seconds
-            return round(-net if self._inverted(channel) else net, 1)
+            return round(
+                (counters.absolute - 2 * counters.polarized) / interval.seconds, 1
+            )
         return round(counters.absolute / interval.seconds, 1)
 
     def _channel(self, channel: str) -> ChannelEnergy:
         """A channel's power and totals."""
         totals = self.ledger.totals.channels[channel]
-        imported = totals.absolute - totals.polarized
-        exported = totals.polarized
-        if self._inverted(channel):
-            imported, exported = exported, imported
         return ChannelEnergy(
             power=self._power[channel],
             energy=totals.absolute / WATT_SECONDS_PER_KWH,
-            imported=imported / WATT_SECONDS_PER_KWH,
-            exported=exported / WATT_SECONDS_PER_KWH,
+            imported=(totals.absolute - totals.polarized) / WATT_SECONDS_PER_KWH,
+            exported=totals.polarized / WATT_SECONDS_PER_KWH,
         )
 
     def channel_name(self, channel: str) -> str:

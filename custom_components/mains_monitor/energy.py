@@ -12,6 +12,10 @@ POLARIZED_CHANNELS: Final = ("ch1", "ch2")
 # A seconds counter that seems to run backwards by less than half its range is an
 # old packet delivered late, not a jump forward of three months.
 MAX_GAP_SECONDS: Final = 2**23
+# A serial line does not reorder: this many packets in a row behind the baseline,
+# each following the one before, mean the unit started over without its reset
+# counter showing it (the 3-bit counter wrapped, or the unit was swapped).
+BACKWARD_PACKETS_BEFORE_RESYNC: Final = 3
 # No channel of the unit can carry more (200 A CTs at 250 V is 50 kW); a larger
 # step means its counters restarted without the reset counter changing.
 MAX_PLAUSIBLE_WATTS: Final = 100_000
@@ -74,11 +78,18 @@ class EnergyLedger:
     Anything else moves the baseline (or not) but never a total.
     """
 
-    def __init__(self) -> None:
-        """Start with no baseline and zero totals."""
+    def __init__(self, inverted: frozenset[str] = frozenset()) -> None:
+        """Start with no baseline and zero totals.
+
+        On the `inverted` channels the CT sits the other way round: what the
+        polarized counter counts is imported, not exported. Only energy added
+        from now on is counted that way; totals already counted stay as they are.
+        """
         self.baseline: Baseline | None = None
         self.totals = Interval()
+        self.inverted = inverted
         self.resyncs = 0
+        self._behind: tuple[Baseline, int] | None = None
 
     def add(self, packet: EcmPacket) -> Interval | None:
         """Account one packet; return what accrued since the previous one, if usable."""
@@ -94,8 +105,9 @@ class EnergyLedger:
         new = baseline_of(packet)
         if elapsed >= MAX_GAP_SECONDS:
             # Time ran backwards: an old packet delivered late (its counters are
-            # behind, or still), or the unit's seconds counter was reset (they ran on).
-            if _counters_ahead(baseline, new):
+            # behind, or still), the unit's seconds counter reset (they ran on),
+            # or a unit that started over (a run of packets behind).
+            if _counters_ahead(baseline, new) or self._started_over(new):
                 self._resync(packet)
             return None
         interval = _interval_between(baseline, new, elapsed)
@@ -103,14 +115,29 @@ class EnergyLedger:
             self._resync(packet)
             return None
         self.baseline = new
+        self._behind = None
+        for channel in self.inverted:
+            counters = interval.channels[channel]
+            counters.polarized = counters.absolute - counters.polarized
         self.totals.add(interval)
         return interval
+
+    def _started_over(self, new: Baseline) -> bool:
+        """Count a packet behind the baseline; True once they keep coming in order."""
+        previous = self._behind
+        follows = previous is not None and (
+            0 < counter_delta(previous[0].seconds, new.seconds, 24) < MAX_GAP_SECONDS
+        )
+        count = previous[1] + 1 if previous is not None and follows else 1
+        self._behind = (new, count)
+        return count >= BACKWARD_PACKETS_BEFORE_RESYNC
 
     def _resync(self, packet: EcmPacket) -> None:
         """Take the packet as the new baseline without adding anything."""
         if self.baseline is not None:
             self.resyncs += 1
         self.baseline = baseline_of(packet)
+        self._behind = None
 
     def as_dict(self) -> dict[str, Any]:
         """The ledger as stored."""
@@ -132,9 +159,11 @@ class EnergyLedger:
         }
 
     @classmethod
-    def from_dict(cls, stored: dict[str, Any]) -> EnergyLedger:
+    def from_dict(
+        cls, stored: dict[str, Any], inverted: frozenset[str] = frozenset()
+    ) -> EnergyLedger:
         """A ledger as it was stored."""
-        ledger = cls()
+        ledger = cls(inverted)
         if (baseline := stored.get("baseline")) is not None:
             ledger.baseline = Baseline(**baseline)
         for channel, (absolute, polarized) in stored.get("totals", {}).items():

@@ -21,7 +21,6 @@ from .coordinator import (
     MainsMonitorConfigEntry,
     MainsMonitorCoordinator,
     Snapshot,
-    entry_store,
 )
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
 from .protocol.mfm import MfmParser, MfmReading, RejectReason
@@ -29,8 +28,6 @@ from .protocol.mfm import MfmParser, MfmReading, RejectReason
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
 GRID_TIME_MAX_GAP = 5.0
-# Grid time moves by milliseconds a minute; saving once a minute loses nothing that matters.
-STORE_SAVE_DELAY = 60
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,7 +103,6 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._counts_at_reading = (0, 0)
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
-        self._store = entry_store(hass, entry)
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -118,18 +114,12 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             model="mfm board",
         )
 
-    async def async_restore(self) -> None:
-        """Load the grid time saved before the last shutdown."""
-        if stored := await self._store.async_load():
-            self._grid_time = stored["grid_time_deviation"]
-            self._grid_time_since = dt_util.parse_datetime(stored["since"]) or (
-                self._grid_time_since
-            )
-
-    async def async_stop(self) -> None:
-        """Stop reading and save the grid time now."""
-        await super().async_stop()
-        await self._store.async_save(self._stored())
+    def restore(self, stored: dict[str, Any]) -> None:
+        """Continue the grid time saved before."""
+        self._grid_time = stored["grid_time_deviation"]
+        self._grid_time_since = dt_util.parse_datetime(stored["since"]) or (
+            self._grid_time_since
+        )
 
     def feed(self, data: bytes) -> bool:
         """Parse bytes; add every reading to the interval's window."""
@@ -193,7 +183,6 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         if stats is None and self.last_update_success and self.data is not None:
             stats = self.data.stats
         self._window = _Window()
-        self._store.async_delay_save(self._stored, STORE_SAVE_DELAY)
         return MfmSnapshot(
             stats=stats,
             grid_time_deviation=round(self._grid_time, 3),
@@ -218,7 +207,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         """Start integrating the grid time afresh from now."""
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
-        self._store.async_delay_save(self._stored, 0)
+        self.store.async_delay_save(self.stored_data, 0)
         if self.data is not None:
             self.data = replace(
                 self.data,
@@ -227,7 +216,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             )
             self.async_update_listeners()
 
-    def _stored(self) -> dict[str, Any]:
+    def stored_data(self) -> dict[str, Any]:
         """The grid time as saved."""
         return {
             "grid_time_deviation": self._grid_time,
