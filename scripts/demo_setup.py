@@ -4,7 +4,6 @@ Used by scripts/demo; standard library only, so it runs before anything else is 
 
     demo_setup.py up --pid PID --mfm-port socket://127.0.0.1:7777 --ecm-port socket://127.0.0.1:7778
     demo_setup.py check --wait 60 [--screenshot FILE]
-    demo_setup.py forget-ecm-baseline --config CONFIG_DIR   (before Home Assistant starts)
 """
 
 from __future__ import annotations
@@ -677,31 +676,6 @@ def tidy_ecm(client: Client, entry_id: str) -> None:
         ws.close()
 
 
-def forget_ecm_baseline(config: Path) -> None:
-    """Make the ECM entries' next packet a new starting point; keep their totals.
-
-    A real unit keeps counting while Home Assistant is down, and the integration adds
-    what accrued from the unit's counters. The simulated unit starts from zero on
-    every run with the same reset counter, so its packets would look like old ones
-    delivered late and be ignored until its seconds counter passed the stored one.
-    """
-    storage = config / ".storage"
-    registry = storage / "core.config_entries"
-    if not registry.exists():
-        return
-    for entry in json.loads(registry.read_text())["data"]["entries"]:
-        if entry["domain"] != DOMAIN or entry["data"].get("device_kind") != ECM:
-            continue
-        store = storage / f"{DOMAIN}.{entry['entry_id']}"
-        if not store.exists():
-            continue
-        saved = json.loads(store.read_text())
-        if saved["data"].get("baseline") is not None:
-            saved["data"]["baseline"] = None
-            store.write_text(json.dumps(saved, indent=2))
-            print(f"{entry['title']}: totals kept, the simulated unit starts again")
-
-
 def command_up(args: argparse.Namespace) -> None:
     """Wait for Home Assistant, onboard it, add both devices and set the ECM's channels."""
     client = Client(args.url)
@@ -758,11 +732,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     check.add_argument("--wait", type=float, default=60.0, help="seconds to wait first")
     check.add_argument("--screenshot", help="PNG file for the Overview dashboard")
-    forget = commands.add_parser(
-        "forget-ecm-baseline",
-        help="before a start: the simulated ECM unit counts from zero again",
-    )
-    forget.add_argument("--config", type=Path, required=True, help="the config dir")
     return parser.parse_args(argv)
 
 
@@ -772,9 +741,6 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "up":
             command_up(args)
-            return 0
-        if args.command == "forget-ecm-baseline":
-            forget_ecm_baseline(args.config)
             return 0
         return command_check(args)
     except (DemoError, urllib.error.URLError, TimeoutError) as err:
