@@ -719,6 +719,8 @@ async def test_polling_a_silent_unit(
     assert simulation.state("ch1_power") == "600.0"
     assert simulation.state("ch1_energy") == kwh(10 * 600)
     assert simulation.state("aux1_power") == "50.0"
+    # No packet in the last interval: the voltage of the last one still stands.
+    assert simulation.state("line_voltage") == "120.0"
     await simulation.tick(4)
     async with simulation.expecting(1):
         await simulation.tick()

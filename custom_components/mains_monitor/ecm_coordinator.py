@@ -96,6 +96,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._across_gap = True
         self._window = _Window()
         self._power: dict[str, float | None] = dict.fromkeys(CHANNELS)
+        self._electrical: tuple[float | None, ...] = (None, None, None)
         self._dc_voltage_raw: int | None = None
         self._last_packet: datetime | None = None
 
@@ -199,13 +200,20 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             self._power = {
                 channel: self._watts(channel, window.energy) for channel in CHANNELS
             }
+        if window.voltages:  # a polled unit may send less often than we publish
+            self._electrical = (
+                _mean(window.voltages, 1),
+                _mean(window.ch1_currents, 2),
+                _mean(window.ch2_currents, 2),
+            )
         self._window = _Window()
         last = self._last_packet
+        voltage, ch1_current, ch2_current = self._electrical
         return EcmSnapshot(
             connection_state=self.connection_state,
-            voltage=_mean(window.voltages, 1),
-            ch1_current=_mean(window.ch1_currents, 2),
-            ch2_current=_mean(window.ch2_currents, 2),
+            voltage=voltage,
+            ch1_current=ch1_current,
+            ch2_current=ch2_current,
             dc_voltage_raw=self._dc_voltage_raw,
             channels={channel: self._channel(channel) for channel in CHANNELS},
             packets_accepted=self.parser.accepted - self.packets_foreign,
@@ -260,5 +268,6 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         if not available:
             self._window = _Window()
             self._power = dict.fromkeys(CHANNELS)
+            self._electrical = (None, None, None)
             self._across_gap = True
         super().availability_changed(available)
