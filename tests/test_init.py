@@ -392,13 +392,17 @@ async def test_grid_time_is_saved_every_minute_while_running(
 ) -> None:
     """A crash loses at most a minute: the store is written while Home Assistant runs."""
     key = f"{DOMAIN}.{init_integration.entry_id}"
-    await send_readings(init_integration, mfm_link, clock, board, [50050, 50050], spacing=2.0)
+    await send_readings(
+        init_integration, mfm_link, clock, board, [50050, 50050], spacing=2.0
+    )
     await advance(hass, clock, 5.0)
     await hass.async_block_till_done()
     # 2 s at +50 mHz: 2 x 0.05 / 50 = 0.002 s, saved with the first snapshot.
     assert hass_storage[key]["data"]["grid_time_deviation"] == pytest.approx(0.002)
     for _ in range(12):
-        await send_readings(init_integration, mfm_link, clock, board, [50050], spacing=0)
+        await send_readings(
+            init_integration, mfm_link, clock, board, [50050], spacing=0
+        )
         await advance(hass, clock, 5.0)
     await hass.async_block_till_done()
     # One more minute: twelve 5 s stretches at +50 mHz add 60 x 0.05 / 50 = 0.06 s.
