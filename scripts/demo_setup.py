@@ -3,7 +3,7 @@
 Used by scripts/demo; standard library only, so it runs before anything else is set up.
 
     demo_setup.py up --pid PID --mfm-port socket://127.0.0.1:7777 --ecm-port socket://127.0.0.1:7778
-    demo_setup.py check --wait 60 [--screenshot FILE]
+    demo_setup.py check --wait 60
 """
 
 from __future__ import annotations
@@ -14,11 +14,8 @@ from http import HTTPStatus
 import json
 import os
 from pathlib import Path
-import shutil
 import socket
-import subprocess
 import sys
-import tempfile
 import time
 from typing import Any
 import urllib.error
@@ -77,18 +74,6 @@ WEBSOCKET_FIN = 0x80
 WEBSOCKET_MASKED = 0x80
 # The ECM sensors that must hold numbers after a minute, by device class.
 ECM_REQUIRED_CLASSES = ("power", "energy")
-# Headless, and nothing that would try to reach the internet.
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-)
 
 
 class DemoError(Exception):
@@ -544,34 +529,6 @@ def ecm_failures(states: list[dict[str, Any]]) -> list[str]:
     return failures
 
 
-def screenshot(client: Client, target: Path) -> None:
-    """Save a picture of the Overview dashboard with headless Chromium, logged in as the demo user."""
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        print("no chromium installed: skipping the screenshot")
-        return
-    oauth_state = json.dumps({"hassUrl": client.url, "clientId": client.client_id})
-    query = urllib.parse.urlencode(
-        {
-            "auth_callback": "1",
-            "code": login_code(client),
-            "state": base64.b64encode(oauth_state.encode()).decode(),
-        }
-    )
-    with tempfile.TemporaryDirectory() as profile:
-        command = [
-            chromium,
-            *CHROMIUM_FLAGS,
-            f"--user-data-dir={profile}",
-            "--window-size=1280,1000",
-            "--virtual-time-budget=20000",
-            f"--screenshot={target.resolve()}",
-            f"{client.url}/?{query}",
-        ]
-        subprocess.run(command, check=False, capture_output=True, timeout=120)
-    print(f"screenshot: {target}" if target.exists() else "screenshot failed")
-
-
 def wait_with_progress(seconds: float) -> None:
     """Let the demo run for a while, telling how long is left."""
     end = time.monotonic() + seconds
@@ -705,8 +662,6 @@ def command_check(args: argparse.Namespace) -> int:
             failures.append(f"no sensor of {name} holds a number")
         if name in ecm_devices:
             failures += [f"{name}: {failure}" for failure in ecm_failures(states)]
-    if args.screenshot:
-        screenshot(client, Path(args.screenshot))
     if failures:
         print("check failed: " + "; ".join(failures))
         return 1
@@ -731,7 +686,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "check", help="print the entities' states after a while"
     )
     check.add_argument("--wait", type=float, default=60.0, help="seconds to wait first")
-    check.add_argument("--screenshot", help="PNG file for the Overview dashboard")
     return parser.parse_args(argv)
 
 
