@@ -73,7 +73,7 @@ BOARD_SILENCE = 30  # s, the board entry's default silence timeout
 ECM_SILENCE = 60  # s, as the ECM entry below is set up
 ISSUE_DELAY = 60  # s of outage before a repair issue
 # Retries after the 1st, 2nd … failure: doubling from 1 s, capped at 60 s.
-BACKOFF = (1, 2, 4, 8, 16, 32, 60)
+BACKOFF = [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
 # No write this close to a deadline: the loop clock runs real time on top of the ticks.
 MARGIN = 2
 LINE_RATE = BAUDRATE // 10  # bytes a second at 8N1: 1920
@@ -113,10 +113,12 @@ def log_lines(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
         for record in caplog.records
         if record.levelno >= logging.ERROR or record.exc_info
     ] == []
-    ours = [r.getMessage() for r in caplog.records if r.name.startswith(LOGGER.name)]
-    lost = sum("is unavailable" in message for message in ours)
-    back = sum("sending valid data again" in message for message in ours)
-    return lost, back
+    ours = [r for r in caplog.records if r.name.startswith(LOGGER.name)]
+    lost = [r for r in ours if "is unavailable" in r.getMessage()]
+    back = [r for r in ours if "sending valid data again" in r.getMessage()]
+    # Nothing else of ours louder than the routine.
+    assert [r for r in ours if r.levelno >= logging.WARNING and r not in lost] == []
+    return len(lost), len(back)
 
 
 @pytest.fixture(autouse=True)
@@ -151,6 +153,17 @@ async def until(entry: MockConfigEntry, condition: Callable[[], bool]) -> None:
             remove()
 
 
+def connected(entry: MockConfigEntry) -> Callable[[], bool]:
+    """Whether the entry's port is open (as the reader of the moment sees it)."""
+    coordinator = coordinator_of(entry)
+    return lambda: coordinator.connection_state is CONNECTED
+
+
+def reached(clock: Clock, moment: float) -> Callable[[], bool]:
+    """Whether simulated time has reached `moment`."""
+    return lambda: clock.elapsed >= moment
+
+
 async def settled(entry: MockConfigEntry) -> None:
     """Return once the reader is not in the middle of opening the port."""
     coordinator = coordinator_of(entry)
@@ -182,7 +195,7 @@ async def delivered(entry: MockConfigEntry, link: PtyLink, data: bytes) -> None:
 
 
 async def ride(
-    entry: MockConfigEntry, clock: Clock, second: Second, done: Callable[[], bool]
+    entry: MockConfigEntry, second: Second, done: Callable[[], bool]
 ) -> None:
     """Let seconds pass until `done`, waiting out every attempt to open the port."""
     while not done():
@@ -202,23 +215,20 @@ async def outage_windows(
 ) -> list[float]:
     """Walk through silence timeouts and retries until `until_time`; return the retry times.
 
-    Nothing valid arrives: the reader gives up `silence` s after it opened the port
-    (or after the last valid frame: `opened`) and retries after 1, 2, 4 … 60 s. `send`
-    is called each second the port is open, with the time it opened, while no
-    deadline is near. Returns with the port freshly open.
+    Nothing valid arrives: the reader must give up `silence` s after it opened the
+    port (or after the last valid frame: `opened`), then retry until the port opens.
+    `send` is called each second the port is open, with the time it opened, while
+    no deadline is near. Returns with the port freshly open.
     """
-    retries: list[float] = []
-    while clock.elapsed < until_time:
-        while clock.elapsed < opened + silence:
-            await second()
-            if send is not None and clock.elapsed <= opened + silence - MARGIN:
-                await send(opened)
-        await wait_for_connection(entry, DISCONNECTED)
-        for _ in range(BACKOFF[min(len(retries), len(BACKOFF) - 1)]):
-            await second()
-        retries.append(clock.elapsed)
-        await wait_for_connection(entry, CONNECTED)
-        opened = clock.elapsed
+    with retries_of(entry, clock) as retries:
+        while clock.elapsed < until_time:
+            while clock.elapsed < opened + silence:
+                await second()
+                if send is not None and clock.elapsed <= opened + silence - MARGIN:
+                    await send(opened)
+            await wait_for_connection(entry, DISCONNECTED)
+            await ride(entry, second, connected(entry))
+            opened = clock.elapsed
     return retries
 
 
@@ -260,6 +270,14 @@ def states_of(hass: HomeAssistant, entity_id: str) -> Iterator[list[str]]:
         yield states
     finally:
         remove()
+
+
+def waits(retries: list[float], opened: float, silence: int) -> list[float]:
+    """The backoff before each retry: its time less the silence timeout and the last open."""
+    return [
+        retry - before - silence
+        for before, retry in zip([opened, *retries], retries, strict=False)
+    ]
 
 
 def increasing(states: list[str]) -> bool:
@@ -545,22 +563,23 @@ async def test_board_unplugged_for_minutes_retries_at_the_backoff_cap(
 
     unplugged = clock.elapsed
     with retries_of(entry, clock) as retries:
+        # Pulled out mid-line: the half line can never end, it is one rejected line.
+        await delivered(entry, mfm_link, board.line(50100, unplugged)[:12])
         mfm_link.close()
         await wait_for_connection(entry, DISCONNECTED)
         second = partial(advance, hass, clock, 1)
-        await ride(entry, clock, second, lambda: clock.elapsed >= unplugged + 200)
+        await ride(entry, second, reached(clock, unplugged + 200))
         assert outage_issue(hass, entry) == "outage_port_not_found"
         mfm_link.open()
-        coordinator = coordinator_of(entry)
-        await ride(
-            entry, clock, second, lambda: coordinator.connection_state is CONNECTED
-        )
+        await ride(entry, second, connected(entry))
     assert [at - unplugged for at in retries] == [1, 3, 7, 15, 31, 63, 123, 183, 243]
 
     await send_readings(entry, mfm_link, clock, board, [50100, 50100], spacing=2.0)
     await advance(hass, clock, 5.0)
     # Not integrated across the outage: 2 s more at +100 mHz.
     assert state(hass, GRID_TIME) == "0.008"
+    assert state(hass, f"{BOARD}_readings_accepted") == "4"
+    assert state(hass, f"{BOARD}_lines_rejected") == "1"
     assert outage_issue(hass, entry) is None
     assert log_lines(caplog) == (1, 1)
 
@@ -572,18 +591,19 @@ async def test_ecm_unplugged_for_seconds_counts_the_gap_once(
     await ecm.start()
     await ecm.steps(ch1(1000), 4 + INTERVAL)
     unplugged = clock.elapsed
+    parser = ecm.coordinator.parser
     with retries_of(ecm.entry, clock) as retries:
+        # Pulled out mid-packet: the fragment can never end, its bytes are discarded.
+        await delivered(ecm.entry, ecm.link, ecm.unit.packet()[:30])
         ecm.link.close()
         await wait_for_connection(ecm.entry, DISCONNECTED)
         second = partial(ecm.idle, ch1(3000), 1)
-        await ride(ecm.entry, clock, second, lambda: clock.elapsed >= unplugged + 2)
+        await ride(ecm.entry, second, reached(clock, unplugged + 2))
         ecm.link.open()
-        coordinator = ecm.coordinator
-        await ride(
-            ecm.entry, clock, second, lambda: coordinator.connection_state is CONNECTED
-        )
+        await ride(ecm.entry, second, connected(ecm.entry))
     assert [at - unplugged for at in retries] == [1, 3]
-    await ride(ecm.entry, clock, second, lambda: clock.elapsed % INTERVAL == 0)
+    assert (parser.discarded_bytes, parser.buffered_bytes) == (30, 0)
+    await ride(ecm.entry, second, lambda: clock.elapsed % INTERVAL == 0)
     outage = clock.elapsed - unplugged
 
     await ecm.steps(ch1(400), INTERVAL)
@@ -607,18 +627,10 @@ async def test_ecm_unplugged_for_minutes_retries_at_the_backoff_cap(
             ecm.link.close()
             await wait_for_connection(ecm.entry, DISCONNECTED)
             second = partial(ecm.idle, ch1(3000), 1)
-            await ride(
-                ecm.entry, clock, second, lambda: clock.elapsed >= unplugged + 200
-            )
+            await ride(ecm.entry, second, reached(clock, unplugged + 200))
             ecm.link.open()
-            coordinator = ecm.coordinator
-            await ride(
-                ecm.entry,
-                clock,
-                second,
-                lambda: coordinator.connection_state is CONNECTED,
-            )
-        await ride(ecm.entry, clock, second, lambda: clock.elapsed % INTERVAL == 0)
+            await ride(ecm.entry, second, connected(ecm.entry))
+        await ride(ecm.entry, second, lambda: clock.elapsed % INTERVAL == 0)
         outage = clock.elapsed - unplugged
         await ecm.steps(ch1(400), 2 * INTERVAL)
     assert [at - unplugged for at in retries] == [1, 3, 7, 15, 31, 63, 123, 183, 243]
@@ -712,7 +724,7 @@ async def test_a_silent_ecm_is_no_data(
     assert len(ir.async_get(hass).issues) == 1
 
     ecm.unit.realtime = True
-    await ride(ecm.entry, clock, second, lambda: clock.elapsed % INTERVAL == 0)
+    await ride(ecm.entry, second, lambda: clock.elapsed % INTERVAL == 0)
     silent = clock.elapsed - (last_packet + 1)
     await ecm.steps(ch1(400), INTERVAL)
     assert ecm.state("ch1_energy") == kwh(9 * 1000 + silent * 500 + 5 * 400)
@@ -757,8 +769,7 @@ async def test_board_ten_minutes_of_garbage_then_valid_data(
         send=spray,
     )
     # Garbage is no valid data: the backoff is never reset and reaches its cap.
-    gaps = [b - a - BOARD_SILENCE for a, b in zip([0, *retries], retries, strict=False)]
-    assert gaps == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
+    assert waits(retries, 0, BOARD_SILENCE) == BACKOFF
     assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
     assert outage_issue(hass, entry) == "outage_wrong_device"
     lines = window.closed_lines + window.lines
@@ -815,11 +826,12 @@ async def test_ecm_ten_minutes_of_garbage_then_valid_data(
     assert ecm.state("ch1_power") == STATE_UNAVAILABLE
     assert outage_issue(hass, ecm.entry) == "outage_wrong_device"
     assert parser.accepted == 10
+    assert waits(retries, last_packet, ECM_SILENCE) == BACKOFF[:8]
     # 58 s of garbage per 60 s connected (57 in the first, which began a second late).
     assert sprayed == (58 * len(retries) - 1) * LINE_RATE
     assert parser.discarded_bytes == sprayed
 
-    await ride(ecm.entry, clock, second, lambda: clock.elapsed % INTERVAL == 0)
+    await ride(ecm.entry, second, lambda: clock.elapsed % INTERVAL == 0)
     outage = clock.elapsed - (last_packet + 1)
     await ecm.steps(ch1(400), INTERVAL)
     assert ecm.state("ch1_energy") == kwh(9 * 1000 + outage * 2000 + 5 * 400)
@@ -996,9 +1008,7 @@ async def test_a_port_held_by_another_program(
     try:
         await rig.set_up()
         with retries_of(rig.entry, clock) as retries:
-            await ride(
-                rig.entry, clock, rig.second, lambda: clock.elapsed >= ISSUE_DELAY
-            )
+            await ride(rig.entry, rig.second, reached(clock, ISSUE_DELAY))
             assert state(hass, rig.probe) == STATE_UNAVAILABLE
             assert outage_issue(hass, rig.entry) == "outage_cannot_connect"
             assert len(ir.async_get(hass).issues) == 1
@@ -1006,10 +1016,7 @@ async def test_a_port_held_by_another_program(
     finally:
         await holder.close()
 
-    coordinator = rig.coordinator
-    await ride(
-        rig.entry, clock, rig.second, lambda: coordinator.connection_state is CONNECTED
-    )
+    await ride(rig.entry, rig.second, connected(rig.entry))
     assert clock.elapsed == 63
     await rig.send_frame()
     await advance(hass, clock, INTERVAL)
@@ -1028,20 +1035,18 @@ async def test_permission_denied_at_run_time(
     )
     await rig.set_up()
     await rig.send_frame()
-    coordinator = rig.coordinator
     os.chmod(device, 0)
     with unprivileged():
         # Silence ends the session; every reopen is refused from then on.
-        await ride(rig.entry, clock, rig.second, lambda: clock.elapsed >= rig.silence)
+        await ride(rig.entry, rig.second, reached(clock, rig.silence))
         await wait_for_connection(rig.entry, DISCONNECTED)
         outage = rig.silence + ISSUE_DELAY
-        await ride(rig.entry, clock, rig.second, lambda: clock.elapsed >= outage)
+        await ride(rig.entry, rig.second, reached(clock, outage))
         assert state(hass, rig.probe) == STATE_UNAVAILABLE
         assert outage_issue(hass, rig.entry) == "outage_permission_denied"
     os.chmod(device, 0o666)  # the user lets Home Assistant's user in
     with unprivileged():
-        connected = lambda: coordinator.connection_state is CONNECTED  # noqa: E731
-        await ride(rig.entry, clock, rig.second, connected)
+        await ride(rig.entry, rig.second, connected(rig.entry))
         assert clock.elapsed == rig.silence + 63
         await rig.send_frame()
     await advance(hass, clock, INTERVAL)
@@ -1152,7 +1157,7 @@ async def test_board_removed_and_added_again_starts_afresh(
     mfm_link.close()
     await wait_for_connection(entry, DISCONNECTED)
     second = partial(advance, hass, clock, 1)
-    await ride(entry, clock, second, lambda: clock.elapsed >= 5 + ISSUE_DELAY)
+    await ride(entry, second, reached(clock, 5 + ISSUE_DELAY))
     assert outage_issue(hass, entry) == "outage_port_not_found"
     assert f"{DOMAIN}.{entry.entry_id}" in hass_storage
 
