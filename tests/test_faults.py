@@ -658,10 +658,13 @@ async def test_a_board_without_mains_is_told_apart(
     await send(entry, mfm_link, board.line(50010, 0), 1)
     player = Player(reboot_loop(board, start=1.0, duration=200))
     parser = cast(MfmCoordinator, coordinator_of(entry)).parser
+    banners = 0
 
     async def play(opened: float) -> None:
         """Write what the rebooting board sent in the last second, once parsed."""
+        nonlocal banners
         if data := player.due(clock.elapsed, opened):
+            banners += data.count(b"NFA-RPi")
             lines = parser.accepted + parser.rejected_total + parser.banner_lines
             target = lines + data.count(b"\n")
             await write(
@@ -687,6 +690,7 @@ async def test_a_board_without_mains_is_told_apart(
     assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
     assert outage_issue(hass, entry) == "outage_no_signal"
     assert len(ir.async_get(hass).issues) == 1
+    assert (parser.accepted, parser.restarts) == (1, banners)
 
     events = list(stream(board, steady(49990), start=0, duration=2))
     mains_back = b"".join(data for _t, data in events)
