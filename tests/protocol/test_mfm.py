@@ -662,3 +662,6 @@ def test_drop_partial_forgets_a_half_line_and_counts_it() -> None:
     assert [reading.millihertz for reading in readings] == [50031]
     parser.drop_partial()  # nothing pending: nothing counted
     assert parser.rejected_total == 1
+    parser.feed(b"\x07")  # the BEL that ends a banner begins no line
+    parser.drop_partial()
+    assert parser.rejected_total == 1

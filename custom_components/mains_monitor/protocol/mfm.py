@@ -185,7 +185,8 @@ class MfmParser:
 
     def drop_partial(self) -> None:
         """Forget a half-received line: the stream broke and it can never complete."""
-        if self._pending.strip(b"\r"):
+        # A lone BEL (the banner's last byte) or CR is no line begun.
+        if self._pending.strip(b"\r\x07"):
             self.rejected[RejectReason.MALFORMED] += 1
         self._pending = b""
         self._discarding = False
