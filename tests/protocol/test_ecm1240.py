@@ -25,7 +25,8 @@ from custom_components.mains_monitor.protocol.ecm1240 import (
     settings_request,
 )
 
-BOUNDED = settings(max_examples=300, deadline=None)
+# Thousands of examples in CI, a few seconds each: the parsers are fast.
+BOUNDED = settings(max_examples=1000, deadline=None)
 
 # The captures from a real ECM-1240 (unit 5, serial 434), as hex.
 REAL_PACKET = bytes.fromhex(

@@ -15,7 +15,8 @@ from custom_components.mains_monitor.protocol.mfm import (
     RejectReason,
 )
 
-BOUNDED = settings(max_examples=300, deadline=None)
+# Thousands of examples in CI, a few seconds each: the parsers are fast.
+BOUNDED = settings(max_examples=1000, deadline=None)
 
 V2_BANNER = (
     b"\x1b[2J\x1b[H"
