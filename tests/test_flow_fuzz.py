@@ -208,11 +208,6 @@ async def test_any_port_text_gives_a_form_error(
         assert errors[CONF_PORT] == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the flow looks up a path's stable name with os.path.realpath, which "
-    "raises ValueError for a NUL character: the flow raises instead of answering",
-)
 @pytest.mark.parametrize("kind", list(DeviceKind))
 async def test_a_nul_in_a_path_is_an_invalid_port(
     hass: HomeAssistant, tmp_path: Path, kind: DeviceKind
@@ -443,11 +438,6 @@ async def test_any_energy_monitor_options_are_stored_or_refused(
     assert ecm_options_entry.options == {**numbers, **channels}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Home Assistant's NumberSelector compares NaN with its bounds, which is "
-    'never true: "nan" passes every range and the options flow stores NaN',
-)
 @pytest.mark.parametrize(
     ("kind", "field"),
     [("mfm", field) for field in MFM_NUMBERS]
@@ -469,7 +459,9 @@ async def test_nan_is_refused(
 
     result = await configure_options(hass, entry, options)
 
-    assert result is None
+    assert result is not None
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "not_a_number"}
     assert not any(
         isinstance(value, float) and math.isnan(value)
         for value in entry.options.values()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Coroutine
+import math
 from typing import Any
 
 import voluptuous as vol
@@ -360,6 +361,15 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.add_suggested_values_to_schema(schema, current)
 
 
+def _not_numbers(user_input: dict[str, Any]) -> dict[str, str]:
+    """Errors for number fields holding NaN, which passes every range check."""
+    return {
+        field: "not_a_number"
+        for field, value in user_input.items()
+        if isinstance(value, float) and math.isnan(value)
+    }
+
+
 class MainsMonitorOptionsFlow(OptionsFlow):
     """Tunes how readings are aggregated and when silence means an outage."""
 
@@ -369,13 +379,16 @@ class MainsMonitorOptionsFlow(OptionsFlow):
         """Show and store the board's options."""
         if self.config_entry.data[CONF_DEVICE_KIND] == DeviceKind.ECM1240:
             return await self.async_step_ecm()
-        if user_input is not None:
+        errors: dict[str, str] = {}
+        if user_input is not None and not (errors := _not_numbers(user_input)):
             return self.async_create_entry(data=user_input)
         return self.async_show_form(
             step_id="init",
             data_schema=self.add_suggested_values_to_schema(
-                OPTIONS_SCHEMA, DEFAULT_OPTIONS | dict(self.config_entry.options)
+                OPTIONS_SCHEMA,
+                DEFAULT_OPTIONS | dict(self.config_entry.options) | (user_input or {}),
             ),
+            errors=errors,
         )
 
     async def async_step_ecm(
@@ -385,9 +398,10 @@ class MainsMonitorOptionsFlow(OptionsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             poll = user_input[CONF_POLL_INTERVAL]
-            if poll and user_input[CONF_SILENCE_TIMEOUT] <= poll:
+            errors = _not_numbers(user_input)
+            if not errors and poll and user_input[CONF_SILENCE_TIMEOUT] <= poll:
                 errors[CONF_SILENCE_TIMEOUT] = "silence_shorter_than_poll"
-            else:
+            if not errors:
                 return self.async_create_entry(data=user_input)
         schema = _ecm_options_schema(self.config_entry.data[CONF_MODEL])
         return self.async_show_form(

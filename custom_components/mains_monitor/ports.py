@@ -23,8 +23,8 @@ def _stable_names() -> dict[str, str]:
 
 def stable_port(port: str) -> str:
     """The by-id name of a device path, or the port as given (blocking)."""
-    if "://" in port:
-        return port
+    if "://" in port or "\x00" in port:
+        return port  # a URL, or no path at all (opening it says so)
     return _stable_names().get(os.path.realpath(port), port)
 
 
