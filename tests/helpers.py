@@ -19,6 +19,13 @@ from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 
 
+def state(hass: HomeAssistant, entity_id: str) -> str:
+    """The state of an entity that must exist."""
+    entity = hass.states.get(entity_id)
+    assert entity is not None, entity_id
+    return entity.state
+
+
 class Clock:
     """Simulated time: the frozen wall clock and the event loop move together.
 

@@ -57,7 +57,14 @@ from simulator.ecm1240 import EcmUnit, Loads
 from simulator.links import PtyLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
 from tests.conftest import START
-from tests.helpers import Clock, advance, send, send_readings, wait_for_connection
+from tests.helpers import (
+    Clock,
+    advance,
+    send,
+    send_readings,
+    state,
+    wait_for_connection,
+)
 from tests.test_ecm import DEVICE_ID, INTERVAL, Simulation, ch1, kwh
 
 BOARD = "sensor.mains_frequency_board"
@@ -86,13 +93,6 @@ type Sender = Callable[[float], Awaitable[None]]
 
 
 # --- looking at the entry ------------------------------------------------------------
-
-
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    """The state of an entity that must exist."""
-    entity = hass.states.get(entity_id)
-    assert entity is not None, entity_id
-    return entity.state
 
 
 def coordinator_of(entry: MockConfigEntry) -> MfmCoordinator | EcmCoordinator:

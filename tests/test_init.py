@@ -24,19 +24,19 @@ from homeassistant.helpers import issue_registry as ir
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 from tests.conftest import START
-from tests.helpers import Clock, advance, send, send_readings, wait_for_connection
+from tests.helpers import (
+    Clock,
+    advance,
+    send,
+    send_readings,
+    state,
+    wait_for_connection,
+)
 
 FREQUENCY = "sensor.mains_frequency_board_frequency"
 GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
 GRID_TIME_SINCE = "sensor.mains_frequency_board_grid_time_deviation_since"
 CONNECTION = "sensor.mains_frequency_board_connection"
-
-
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    """The state of an entity that must exist."""
-    entity = hass.states.get(entity_id)
-    assert entity is not None, entity_id
-    return entity.state
 
 
 def outage_logs(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:

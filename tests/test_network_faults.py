@@ -46,10 +46,17 @@ from homeassistant.helpers import issue_registry as ir
 from simulator.ecm1240 import EcmModel, EcmUnit
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
-from tests.helpers import Clock, advance, send, send_readings, wait_for_connection
+from tests.helpers import (
+    Clock,
+    advance,
+    send,
+    send_readings,
+    state,
+    wait_for_connection,
+)
 from tests.ser2net import SER2NET, Ser2net, free_port
 from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, ch1, kwh
-from tests.test_init import CONNECTION, FREQUENCY, outage_issue, outage_logs, state
+from tests.test_init import CONNECTION, FREQUENCY, outage_issue, outage_logs
 
 MAXIMUM = "sensor.mains_frequency_board_maximum_frequency"
 MINIMUM = "sensor.mains_frequency_board_minimum_frequency"

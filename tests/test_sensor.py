@@ -17,16 +17,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
-from tests.helpers import Clock, advance, send, send_readings
+from tests.helpers import Clock, advance, send, send_readings, state
 
 PREFIX = "mains_frequency_board"
-
-
-def state(hass: HomeAssistant, entity_id: str) -> str:
-    """The state of an entity that must exist."""
-    entity = hass.states.get(entity_id)
-    assert entity is not None, entity_id
-    return entity.state
 
 
 def load_difference(millihertz: int) -> int:
