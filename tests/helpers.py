@@ -7,14 +7,16 @@ import time
 from typing import cast
 
 from freezegun.api import FrozenDateTimeFactory
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
 
-from custom_components.mains_monitor.const import ConnectionState
+from custom_components.mains_monitor.const import DOMAIN, LOGGER, ConnectionState
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 
@@ -24,6 +26,20 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
     entity = hass.states.get(entity_id)
     assert entity is not None, entity_id
     return entity.state
+
+
+def outage_issue(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
+    """The translation key of the entry's outage issue, if there is one."""
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"outage_{entry.entry_id}")
+    return None if issue is None else issue.translation_key
+
+
+def outage_logs(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
+    """How many outage and recovery lines the integration logged."""
+    records = [r for r in caplog.records if r.name.startswith(LOGGER.name)]
+    lost = sum("is unavailable" in r.getMessage() for r in records)
+    back = sum("sending valid data again" in r.getMessage() for r in records)
+    return lost, back
 
 
 class Clock:

@@ -60,6 +60,7 @@ from tests.conftest import START
 from tests.helpers import (
     Clock,
     advance,
+    outage_issue,
     send,
     send_readings,
     state,
@@ -98,12 +99,6 @@ type Sender = Callable[[float], Awaitable[None]]
 def coordinator_of(entry: MockConfigEntry) -> MfmCoordinator | EcmCoordinator:
     """The entry's coordinator (a new one after every set-up)."""
     return cast(MfmCoordinator | EcmCoordinator, entry.runtime_data)
-
-
-def outage_issue(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
-    """The translation key of the entry's outage issue, if there is one."""
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"outage_{entry.entry_id}")
-    return None if issue is None else issue.translation_key
 
 
 def log_lines(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:

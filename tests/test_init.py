@@ -27,6 +27,8 @@ from tests.conftest import START
 from tests.helpers import (
     Clock,
     advance,
+    outage_issue,
+    outage_logs,
     send,
     send_readings,
     state,
@@ -37,18 +39,6 @@ FREQUENCY = "sensor.mains_frequency_board_frequency"
 GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
 GRID_TIME_SINCE = "sensor.mains_frequency_board_grid_time_deviation_since"
 CONNECTION = "sensor.mains_frequency_board_connection"
-
-
-def outage_logs(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
-    """How many outage and recovery lines the integration logged."""
-    records = [
-        r
-        for r in caplog.records
-        if r.name.startswith("custom_components.mains_monitor")
-    ]
-    lost = sum("is unavailable" in r.getMessage() for r in records)
-    back = sum("sending valid data again" in r.getMessage() for r in records)
-    return lost, back
 
 
 async def test_unavailable_until_the_first_reading(
@@ -314,12 +304,6 @@ async def test_removing_the_entry_deletes_its_grid_time(
     assert key in hass_storage
     await hass.config_entries.async_remove(init_integration.entry_id)
     assert key not in hass_storage
-
-
-def outage_issue(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
-    """The translation key of the entry's outage issue, if there is one."""
-    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"outage_{entry.entry_id}")
-    return None if issue is None else issue.translation_key
 
 
 async def test_a_lasting_outage_raises_one_repair_issue_that_clears_itself(

@@ -49,6 +49,8 @@ from simulator.mfm import MfmBoard
 from tests.helpers import (
     Clock,
     advance,
+    outage_issue,
+    outage_logs,
     send,
     send_readings,
     state,
@@ -56,7 +58,7 @@ from tests.helpers import (
 )
 from tests.ser2net import SER2NET, Ser2net, free_port
 from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, ch1, kwh
-from tests.test_init import CONNECTION, FREQUENCY, outage_issue, outage_logs
+from tests.test_init import CONNECTION, FREQUENCY
 
 MAXIMUM = "sensor.mains_frequency_board_maximum_frequency"
 MINIMUM = "sensor.mains_frequency_board_minimum_frequency"

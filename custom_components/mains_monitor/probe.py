@@ -47,9 +47,7 @@ async def async_probe_mfm(port: str) -> MfmProbeResult:
     try:
         async with asyncio.timeout(PROBE_TIMEOUT):
             while True:
-                if not (data := await serial.read(READ_SIZE)):
-                    msg = "the port was closed"
-                    raise ConnectionLostError(msg)
+                data = await _read(serial)
                 received = True
                 if readings := parser.feed(data):
                     nominal = parser.nominal_frequency
