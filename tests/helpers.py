@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import time
-from typing import cast
+from typing import Any, cast
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
+    async_test_home_assistant,
 )
 
 from custom_components.mains_monitor.const import DOMAIN, LOGGER, ConnectionState
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
+from homeassistant import loader
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from simulator.links import PtyLink, TcpLink
@@ -140,3 +144,37 @@ async def advance(hass: HomeAssistant, clock: Clock, seconds: float) -> None:
     clock.tick(seconds)
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
+
+
+@asynccontextmanager
+async def restarted(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    left_behind: dict[str, Any] | None = None,
+) -> AsyncIterator[HomeAssistant]:
+    """Stop `hass` as Home Assistant stops, then start a new one on its storage.
+
+    `left_behind`: the storage a crash left, which the stop's final write replaces.
+    """
+    await hass.async_stop()
+    if left_behind is not None:
+        hass_storage.clear()
+        hass_storage.update(left_behind)
+    async with async_test_home_assistant(config_dir=hass.config.config_dir) as new:
+        # What the enable_custom_integrations fixture did for the first one.
+        new.data.pop(loader.DATA_CUSTOM_COMPONENTS)
+        try:
+            yield new
+        finally:
+            await new.async_stop(force=True)
+
+
+def same_entry(entry: MockConfigEntry) -> MockConfigEntry:
+    """The entry as the next start loads it from the config entries' storage."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=entry.title,
+        data=dict(entry.data),
+        options=dict(entry.options),
+        entry_id=entry.entry_id,
+    )

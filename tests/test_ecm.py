@@ -65,7 +65,7 @@ from simulator.ecm1240 import (
     start_near_wraps,
 )
 from simulator.links import PtyLink
-from tests.helpers import Clock, advance, wait_for_connection
+from tests.helpers import Clock, advance, restarted, same_entry, wait_for_connection
 
 ENTRY_ID = "01JMAINSMONITORECMENTRY001"
 DEVICE_ID = "500434"
@@ -126,8 +126,16 @@ class Simulation:
         await wait_for_connection(self.entry, ConnectionState.CONNECTED)
 
     async def unload(self) -> None:
-        """Unload the entry, as Home Assistant does when it stops."""
+        """Unload the entry, as a reload or its removal does."""
         assert await self.hass.config_entries.async_unload(self.entry.entry_id)
+
+    def restarted_in(self, hass: HomeAssistant) -> Simulation:
+        """The same unit, port and entry in the Home Assistant started after this one."""
+        entry = same_entry(self.entry)
+        entry.add_to_hass(hass)
+        return Simulation(
+            hass, entry, self.link, self.clock, self.unit, self._platforms
+        )
 
     @asynccontextmanager
     async def expecting(self, packets: int) -> AsyncIterator[None]:
@@ -547,50 +555,52 @@ def stored_ledger(hass_storage: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_restart_keeps_the_totals(
-    ecm: Simulation, unit: EcmUnit, hass_storage: dict[str, Any]
+    hass: HomeAssistant, ecm: Simulation, unit: EcmUnit, hass_storage: dict[str, Any]
 ) -> None:
-    """Unload saves the ledger; set up again, it is restored and counts the time in between once."""
+    """A stop saves the ledger; the next start restores it and counts the time in between once."""
     await ecm.start()
     await ecm.steps(ch1(1000), 4 + INTERVAL)
-    await ecm.unload()
-    ledger = stored_ledger(hass_storage)
-    assert ledger["totals"]["ch1"] == [9 * 1000, 0]
-    assert ledger["baseline"]["seconds"] == unit.seconds == 9
-
     down = 6 * 60
-    await ecm.idle(ch1(2000), down)
-    await ecm.set_up()
-    await ecm.steps(ch1(500), INTERVAL)
-    assert ecm.state("ch1_energy") == kwh(9 * 1000 + down * 2000 + 5 * 500)
-    assert ecm.state("ch1_power") == "500.0"
-    await ecm.steps(ch1(500), INTERVAL)
-    assert ecm.state("ch1_energy") == kwh(9 * 1000 + down * 2000 + 10 * 500)
+    async with restarted(hass, hass_storage) as new:
+        ledger = stored_ledger(hass_storage)
+        assert ledger["totals"]["ch1"] == [9 * 1000, 0]
+        assert ledger["baseline"]["seconds"] == unit.seconds == 9
 
-    await ecm.unload()
-    assert stored_ledger(hass_storage)["totals"]["ch1"] == [
-        9 * 1000 + down * 2000 + 10 * 500,
-        0,
-    ]
+        again = ecm.restarted_in(new)
+        await again.idle(ch1(2000), down)
+        await again.set_up()
+        await again.steps(ch1(500), INTERVAL)
+        assert again.state("ch1_energy") == kwh(9 * 1000 + down * 2000 + 5 * 500)
+        assert again.state("ch1_power") == "500.0"
+        await again.steps(ch1(500), INTERVAL)
+        assert again.state("ch1_energy") == kwh(9 * 1000 + down * 2000 + 10 * 500)
+
+        await again.unload()
+        assert stored_ledger(hass_storage)["totals"]["ch1"] == [
+            9 * 1000 + down * 2000 + 10 * 500,
+            0,
+        ]
 
 
 async def test_a_reset_while_home_assistant_was_down_adds_nothing(
-    ecm: Simulation, unit: EcmUnit, hass_storage: dict[str, Any]
+    hass: HomeAssistant, ecm: Simulation, unit: EcmUnit, hass_storage: dict[str, Any]
 ) -> None:
     """The first packet after the start shows the reset: the totals go on from where they were."""
     await ecm.start()
     await ecm.steps(ch1(1000), 4 + INTERVAL)
-    await ecm.unload()
-    assert stored_ledger(hass_storage)["totals"]["ch1"] == [9 * 1000, 0]
+    async with restarted(hass, hass_storage) as new:
+        assert stored_ledger(hass_storage)["totals"]["ch1"] == [9 * 1000, 0]
 
-    await ecm.idle(ch1(2000), 100)
-    unit.reset()
-    await ecm.idle(ch1(2000), 20)
-    await ecm.set_up()
-    await ecm.steps(ch1(500), INTERVAL)
-    assert ecm.state("ch1_energy") == kwh(9 * 1000 + 4 * 500)
-    assert ecm.state("ch1_power") == "500.0"
-    await ecm.steps(ch1(500), INTERVAL)
-    assert ecm.state("ch1_energy") == kwh(9 * 1000 + 9 * 500)
+        again = ecm.restarted_in(new)
+        await again.idle(ch1(2000), 100)
+        unit.reset()
+        await again.idle(ch1(2000), 20)
+        await again.set_up()
+        await again.steps(ch1(500), INTERVAL)
+        assert again.state("ch1_energy") == kwh(9 * 1000 + 4 * 500)
+        assert again.state("ch1_power") == "500.0"
+        await again.steps(ch1(500), INTERVAL)
+        assert again.state("ch1_energy") == kwh(9 * 1000 + 9 * 500)
 
 
 # --- other units, counters ------------------------------------------------------------

@@ -1196,7 +1196,8 @@ async def test_ecm_removed_and_added_again_starts_afresh(
 ) -> None:
     """Removed: its ledger and issues go; the new entry counts from its own first packet."""
     await ecm.start()
-    await ecm.steps(ch1(1000), 4)
+    # A minute of packets: the ledger has been saved.
+    await ecm.steps(ch1(1000), 59)
     other = EcmUnit(unit_id=7, serial=1234)
     ecm.unit.advance(1, ch1(1000))
     await ecm.send(other.packet() + ecm.unit.packet(), packets=2)

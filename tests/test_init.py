@@ -131,7 +131,7 @@ async def test_grid_time_survives_a_restart(
     board: MfmBoard,
     clock: Clock,
 ) -> None:
-    """The saved grid time is restored, continues, and is saved again on unload."""
+    """The saved grid time is restored, continues, and is saved again at a stop."""
     key = f"{DOMAIN}.{mock_config_entry.entry_id}"
     since = "2026-11-01T00:00:00+00:00"
     hass_storage[key] = {
@@ -151,7 +151,7 @@ async def test_grid_time_survives_a_restart(
     assert state(hass, GRID_TIME) == "12.508"
     assert state(hass, GRID_TIME_SINCE) == since
 
-    assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+    await hass.async_stop()
     assert hass_storage[key]["data"]["grid_time_deviation"] == pytest.approx(12.508)
     assert hass_storage[key]["data"]["since"] == since
 
@@ -366,7 +366,7 @@ async def test_the_outage_issue_names_what_the_port_carries(
     assert outage_issue(hass, init_integration) == reason
 
 
-async def test_grid_time_is_saved_every_minute_while_running(
+async def test_grid_time_is_saved_within_a_minute_and_at_a_stop(
     hass: HomeAssistant,
     hass_storage: dict[str, Any],
     init_integration: MockConfigEntry,
@@ -374,20 +374,23 @@ async def test_grid_time_is_saved_every_minute_while_running(
     board: MfmBoard,
     clock: Clock,
 ) -> None:
-    """A crash loses at most a minute: the store is written while Home Assistant runs."""
+    """A crash loses at most a minute; a Home Assistant stop writes the newest value."""
     key = f"{DOMAIN}.{init_integration.entry_id}"
     await send_readings(
         init_integration, mfm_link, clock, board, [50050, 50050], spacing=2.0
     )
     await advance(hass, clock, 5.0)
-    await hass.async_block_till_done()
-    # 2 s at +50 mHz: 2 x 0.05 / 50 = 0.002 s, saved with the first snapshot.
-    assert hass_storage[key]["data"]["grid_time_deviation"] == pytest.approx(0.002)
+    # The first reading (t = 0 s) asked for a save a minute later.
+    assert key not in hass_storage
     for _ in range(12):
         await send_readings(
             init_integration, mfm_link, clock, board, [50050], spacing=0
         )
         await advance(hass, clock, 5.0)
-    await hass.async_block_till_done()
-    # One more minute: twelve 5 s stretches at +50 mHz add 60 x 0.05 / 50 = 0.06 s.
+    # Readings at 0, 2, 7, ..., 62 s. The save fell due at 60 s, after the reading at
+    # 57 s: 57 s at +50 mHz on 50 Hz is 57 x 0.05 / 50 = 0.057 s.
+    assert hass_storage[key]["data"]["grid_time_deviation"] == pytest.approx(0.057)
+
+    await hass.async_stop()
+    # The reading at 62 s asked for the next save; the stop wrote it: 0.062 s.
     assert hass_storage[key]["data"]["grid_time_deviation"] == pytest.approx(0.062)

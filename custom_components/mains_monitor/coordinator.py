@@ -30,9 +30,10 @@ from .const import (
 from .repairs import OUTAGE_ISSUE_DELAY, async_raise_outage, outage_issue_id
 
 STORE_VERSION = 1
-# Saved once a minute while running, and at every stop: a crash loses at most a
-# minute of grid time; energy catches up from the unit's own counters.
-SAVE_INTERVAL = timedelta(minutes=1)
+# New data is saved at most a minute later, so a crash or a power cut loses at most
+# a minute; a save is pending while there is unsaved data, and Home Assistant
+# flushes pending saves when it stops, so a clean stop loses nothing.
+SAVE_DELAY = 60
 
 type MainsMonitorConfigEntry = ConfigEntry[MainsMonitorCoordinator[Any]]
 
@@ -74,7 +75,8 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         )
         self._frame_listeners: list[Callable[[], None]] = []
         self.store = entry_store(hass, entry)
-        self._saved_at: datetime | None = None
+        self._save_pending = False
+        self._receiving = False
         self._cancel_outage_issue: CALLBACK_TYPE = _nothing
 
     parser: StreamParser
@@ -115,11 +117,12 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
                 self._async_publish,
                 self.publish_interval,
                 name=f"{self.name} snapshot",
+                cancel_on_shutdown=True,
             )
         )
 
     async def async_stop(self) -> None:
-        """Stop reading; the port is closed when this returns."""
+        """Stop reading and save (the entry unloads); the port is closed when this returns."""
         self._cancel_outage_issue()
         await self.connection.stop()
         await self.store.async_save(self.stored_data())
@@ -134,17 +137,31 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
     def _async_publish(self, now: datetime) -> None:
         """Publish the snapshot of the interval that just ended."""
         self.data = self.build_snapshot(now)
-        if self._saved_at is None or now - self._saved_at >= SAVE_INTERVAL:
-            self._saved_at = now
-            self.store.async_delay_save(self.stored_data, 0)
+        # Available from the first snapshot built from data received since the
+        # outage or the start, never with one that predates it: that one may
+        # still hold totals restored from an older save.
+        self.last_update_success = self._receiving
         self.async_update_listeners()
 
     def data_received(self, data: bytes) -> bool:
         """Feed the device's parser and tell frame listeners."""
         valid = self.feed(data)
+        if valid and not self._save_pending:
+            self.async_save_within(SAVE_DELAY)
         for listener in list(self._frame_listeners):
             listener()
         return valid
+
+    @callback
+    def async_save_within(self, seconds: float) -> None:
+        """Save the newest state at the latest `seconds` from now."""
+        self._save_pending = True
+        self.store.async_delay_save(self._data_to_save, seconds)
+
+    def _data_to_save(self) -> dict[str, Any]:
+        """What the store writes, taken when it writes: the newest state."""
+        self._save_pending = False
+        return self.stored_data()
 
     def connection_state_changed(self, state: ConnectionState) -> None:
         """Show the port's new state at once."""
@@ -156,16 +173,17 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         self.async_update_listeners()
 
     def availability_changed(self, available: bool) -> None:
-        """Make every measurement available or unavailable together."""
-        self.last_update_success = available
+        """Make every measurement unavailable together at once, available with the next snapshot."""
+        self._receiving = available
         self._cancel_outage_issue()
         if available:
             ir.async_delete_issue(self.hass, DOMAIN, outage_issue_id(self.config_entry))
         else:
+            self.last_update_success = False
             self._cancel_outage_issue = async_call_later(
                 self.hass, OUTAGE_ISSUE_DELAY, self._async_raise_outage_issue
             )
-        self.async_update_listeners()
+            self.async_update_listeners()
 
     @callback
     def _async_raise_outage_issue(self, _now: datetime) -> None:

@@ -136,6 +136,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
                     self._async_poll,
                     timedelta(seconds=poll_interval),
                     name=f"{self.name} poll",
+                    cancel_on_shutdown=True,
                 )
             )
 

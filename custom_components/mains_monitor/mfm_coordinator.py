@@ -207,7 +207,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         """Start integrating the grid time afresh from now."""
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
-        self.store.async_delay_save(self.stored_data, 0)
+        self.async_save_within(0)
         if self.data is not None:
             self.data = replace(
                 self.data,

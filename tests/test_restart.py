@@ -1,0 +1,247 @@
+"""Home Assistant restarts as they happen: a stop, which unloads no entry, then a new start.
+
+The second Home Assistant starts on the storage the first one left: what its stop
+wrote, or, after a crash or a power cut, an older save. Expected values are worked
+out from the simulated loads: watts times seconds, 3 600 000 Ws to the kWh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.mains_monitor.const import (
+    CONF_DEVICE_ID,
+    CONF_DEVICE_KIND,
+    CONF_MODE,
+    CONF_MODEL,
+    CONF_NAME,
+    CONF_PORT,
+    CONF_SILENCE_TIMEOUT,
+    CONF_UPDATE_INTERVAL,
+    DOMAIN,
+    ConnectionState,
+    DeviceKind,
+)
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.const import ATTR_DEVICE_CLASS, STATE_UNAVAILABLE, Platform
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers.event import async_track_state_change_event
+from simulator.ecm1240 import EcmModel, EcmUnit, Loads
+from simulator.links import PtyLink
+from simulator.mfm import MfmBoard
+from tests.helpers import (
+    Clock,
+    advance,
+    restarted,
+    same_entry,
+    send_readings,
+    state,
+    wait_for_connection,
+)
+from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, kwh
+
+GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
+# A house on CH1, net-metered solar exporting on CH2, two circuits on AUX1 and AUX2.
+HOUSE = Loads(ch1_watts=400, ch2_watts=-1500, aux_watts=(60, 25, 0, 0, 0))
+CHANNELS = {
+    "ch1": {CONF_NAME: "House", CONF_MODE: "consumption"},
+    "ch2": {CONF_NAME: "Solar", CONF_MODE: "net"},
+}
+
+
+def energy_states(hass: HomeAssistant) -> dict[str, float]:
+    """Every energy sensor's current value."""
+    return {
+        entity.entity_id: float(entity.state)
+        for entity in hass.states.async_all("sensor")
+        if entity.attributes.get(ATTR_DEVICE_CLASS) == SensorDeviceClass.ENERGY
+    }
+
+
+@pytest.fixture
+def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
+    """The unit's port: a pseudo-terminal behind a stable path."""
+    link = PtyLink(tmp_path / "ttyECM")
+    link.open()
+    yield link
+    link.close()
+
+
+@pytest.fixture
+def unit() -> EcmUnit:
+    """Unit 5, serial 434, at 120 V with every counter at zero."""
+    return EcmUnit(model=EcmModel.ECM_1240, unit_id=5, serial=434, voltage=120.0)
+
+
+@pytest.fixture
+def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
+    """The house's ECM-1240 on the pty."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"ECM-1240 {DEVICE_ID}",
+        data={
+            CONF_DEVICE_KIND: DeviceKind.ECM1240,
+            CONF_PORT: str(ecm_link.path),
+            CONF_DEVICE_ID: DEVICE_ID,
+            CONF_MODEL: "ECM-1240",
+        },
+        options={CONF_UPDATE_INTERVAL: INTERVAL, CONF_SILENCE_TIMEOUT: 60, **CHANNELS},
+        entry_id=ENTRY_ID,
+    )
+
+
+@pytest.fixture
+async def ecm(
+    hass: HomeAssistant,
+    ecm_entry: MockConfigEntry,
+    ecm_link: PtyLink,
+    clock: Clock,
+    unit: EcmUnit,
+) -> Simulation:
+    """The unit read by the first Home Assistant, its first packet taken."""
+    ecm_entry.add_to_hass(hass)
+    simulation = Simulation(hass, ecm_entry, ecm_link, clock, unit, [Platform.SENSOR])
+    await simulation.set_up()
+    await simulation.start()
+    return simulation
+
+
+def expected_totals(seconds: int) -> dict[str, str]:
+    """The energy states after `seconds` of the house's loads."""
+    prefix = f"sensor.ecm_1240_{DEVICE_ID}"
+    consumption = {
+        "house": 400,
+        "aux1": 60,
+        "aux2": 25,
+        "aux3": 0,
+        "aux4": 0,
+        "aux5": 0,
+    }
+    totals = {
+        f"{prefix}_{name}_energy": kwh(seconds * watts)
+        for name, watts in consumption.items()
+    }
+    totals[f"{prefix}_solar_energy_imported"] = kwh(0)
+    totals[f"{prefix}_solar_energy_exported"] = kwh(seconds * 1500)
+    return totals
+
+
+@contextmanager
+def shown_states(
+    hass: HomeAssistant, entity_ids: list[str]
+) -> Iterator[dict[str, list[str]]]:
+    """Collect every state the entities take from now on, in order, per entity."""
+    shown: dict[str, list[str]] = {entity_id: [] for entity_id in entity_ids}
+
+    @callback
+    def record(event: Event[EventStateChangedData]) -> None:
+        if (new_state := event.data["new_state"]) is not None:
+            shown[event.data["entity_id"]].append(new_state.state)
+
+    unsubscribe = async_track_state_change_event(hass, entity_ids, record)
+    try:
+        yield shown
+    finally:
+        unsubscribe()
+
+
+async def test_a_stop_saves_the_newest_totals(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    ecm: Simulation,
+    ecm_entry: MockConfigEntry,
+    unit: EcmUnit,
+) -> None:
+    """No save fell due yet; the stop writes the ledger, and the next start goes on from it."""
+    await ecm.steps(HOUSE, 4 + 5 * INTERVAL)
+    assert energy_states(hass) == {
+        entity_id: float(value) for entity_id, value in expected_totals(29).items()
+    }
+
+    async with restarted(hass, hass_storage) as new:
+        ledger = hass_storage[f"{DOMAIN}.{ENTRY_ID}"]["data"]
+        assert ledger["totals"]["ch1"] == [29 * 400, 0]
+        assert ledger["totals"]["ch2"] == [29 * 1500, 29 * 1500]
+        assert ledger["baseline"]["seconds"] == unit.seconds == 29
+
+        again = ecm.restarted_in(new)
+        down = 3 * 60 + 1
+        await again.idle(HOUSE, down)
+        await again.set_up()
+        await again.steps(HOUSE, 2 * INTERVAL)
+        for entity_id, value in expected_totals(29 + down + 2 * INTERVAL).items():
+            assert state(new, entity_id) == value
+
+
+async def test_a_start_from_an_older_save_never_shows_less(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    ecm: Simulation,
+    ecm_entry: MockConfigEntry,
+    unit: EcmUnit,
+) -> None:
+    """After a crash the ledger is a minute old: energy waits for the first packet's catch-up."""
+    await ecm.steps(HOUSE, 59)
+    # The first packet (t = 0 s) asked for a save, which fell due at 60 s.
+    saved = copy.deepcopy(hass_storage)
+    assert saved[f"{DOMAIN}.{ENTRY_ID}"]["data"]["totals"]["ch1"] == [59 * 400, 0]
+    await ecm.steps(HOUSE, 40)
+    last = energy_states(hass)
+    assert last == {
+        entity_id: float(value) for entity_id, value in expected_totals(99).items()
+    }
+
+    async with restarted(hass, hass_storage, left_behind=saved) as new:
+        again = ecm.restarted_in(new)
+        down = 2 * 60 + 1
+        await again.idle(HOUSE, down)
+        with shown_states(new, list(last)) as shown:
+            await again.set_up()
+            # The unit sends its first packet two update intervals after the start.
+            await again.idle(HOUSE, 2 * INTERVAL)
+            await again.steps(HOUSE, 3 * INTERVAL)
+
+        for entity_id, states in shown.items():
+            numbers = [float(value) for value in states if value != STATE_UNAVAILABLE]
+            assert states[0] == STATE_UNAVAILABLE, entity_id
+            assert numbers, entity_id
+            assert min(numbers) >= last[entity_id], (entity_id, states)
+        for entity_id, value in expected_totals(99 + down + 5 * INTERVAL).items():
+            assert state(new, entity_id) == value
+
+
+async def test_grid_time_goes_on_after_a_stop(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """The stop writes the grid time; the next start shows it and integrates on from it."""
+    await send_readings(
+        init_integration, mfm_link, clock, board, [50100, 50100, 50100], spacing=2.0
+    )
+    await advance(hass, clock, 5.0)
+    # 4 s at +100 mHz on 50 Hz: 4 x 0.1 / 50 = 0.008 s.
+    assert state(hass, GRID_TIME) == "0.008"
+
+    async with restarted(hass, hass_storage) as new:
+        assert hass_storage[f"{DOMAIN}.{init_integration.entry_id}"]["data"][
+            "grid_time_deviation"
+        ] == pytest.approx(0.008)
+        entry = same_entry(init_integration)
+        entry.add_to_hass(new)
+        assert await new.config_entries.async_setup(entry.entry_id)
+        await wait_for_connection(entry, ConnectionState.CONNECTED)
+        await send_readings(entry, mfm_link, clock, board, [50100, 50100], spacing=2.0)
+        await advance(new, clock, 5.0)
+        # 2 s more at +100 mHz: 0.004 s more.
+        assert state(new, GRID_TIME) == "0.012"
