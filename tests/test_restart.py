@@ -10,11 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 import copy
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
 
 from custom_components.mains_monitor.const import (
     CONF_DEVICE_ID,
@@ -29,10 +33,20 @@ from custom_components.mains_monitor.const import (
     ConnectionState,
     DeviceKind,
 )
+from custom_components.mains_monitor.energy import EnergyLedger
+from custom_components.mains_monitor.protocol.ecm1240 import EcmParser
+from homeassistant.components.recorder.core import Recorder
 from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.const import ATTR_DEVICE_CLASS, STATE_UNAVAILABLE, Platform
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_UNAVAILABLE,
+    Platform,
+)
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.util import dt as dt_util
 from simulator.ecm1240 import EcmModel, EcmUnit, Loads
 from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
@@ -50,6 +64,16 @@ from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, kwh
 GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
 # A house on CH1, net-metered solar exporting on CH2, two circuits on AUX1 and AUX2.
 HOUSE = Loads(ch1_watts=400, ch2_watts=-1500, aux_watts=(60, 25, 0, 0, 0))
+PREFIX = f"sensor.ecm_1240_{DEVICE_ID}"
+# Each energy sensor by its unique id's suffix: its entity id, and the watts of HOUSE it counts.
+ENERGY_SENSORS = {
+    "ch1_energy": (f"{PREFIX}_house_energy", 400),
+    "ch2_energy_imported": (f"{PREFIX}_solar_energy_imported", 0),
+    "ch2_energy_exported": (f"{PREFIX}_solar_energy_exported", 1500),
+    "aux1_energy": (f"{PREFIX}_aux1_energy", 60),
+    "aux2_energy": (f"{PREFIX}_aux2_energy", 25),
+    **{f"aux{n}_energy": (f"{PREFIX}_aux{n}_energy", 0) for n in (3, 4, 5)},
+}
 CHANNELS = {
     "ch1": {CONF_NAME: "House", CONF_MODE: "consumption"},
     "ch2": {CONF_NAME: "Solar", CONF_MODE: "net"},
@@ -63,6 +87,11 @@ def energy_states(hass: HomeAssistant) -> dict[str, float]:
         for entity in hass.states.async_all("sensor")
         if entity.attributes.get(ATTR_DEVICE_CLASS) == SensorDeviceClass.ENERGY
     }
+
+
+@pytest.fixture
+def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
+    """Let a test start the recorder (`recorder_mock`) before its Home Assistant."""
 
 
 @pytest.fixture
@@ -115,22 +144,9 @@ async def ecm(
 
 def expected_totals(seconds: int) -> dict[str, str]:
     """The energy states after `seconds` of the house's loads."""
-    prefix = f"sensor.ecm_1240_{DEVICE_ID}"
-    consumption = {
-        "house": 400,
-        "aux1": 60,
-        "aux2": 25,
-        "aux3": 0,
-        "aux4": 0,
-        "aux5": 0,
+    return {
+        entity_id: kwh(seconds * watts) for entity_id, watts in ENERGY_SENSORS.values()
     }
-    totals = {
-        f"{prefix}_{name}_energy": kwh(seconds * watts)
-        for name, watts in consumption.items()
-    }
-    totals[f"{prefix}_solar_energy_imported"] = kwh(0)
-    totals[f"{prefix}_solar_energy_exported"] = kwh(seconds * 1500)
-    return totals
 
 
 @contextmanager
@@ -245,3 +261,78 @@ async def test_grid_time_goes_on_after_a_stop(
         await advance(new, clock, 5.0)
         # 2 s more at +100 mHz: 0.004 s more.
         assert state(new, GRID_TIME) == "0.012"
+
+
+def saved_ledger(unit: EcmUnit, seconds: int) -> dict[str, Any]:
+    """The ledger as the first Home Assistant saved it, after `seconds` of the house."""
+    ledger = EnergyLedger()
+    parser = EcmParser()
+    for packet in parser.feed(unit.packet()):
+        ledger.add(packet)
+    unit.advance(seconds, HOUSE)
+    for packet in parser.feed(unit.packet()):
+        ledger.add(packet)
+    return ledger.as_dict()
+
+
+@pytest.mark.parametrize("reset", [True, False], ids=["unit_reset", "unit_ran_on"])
+async def test_a_power_cut_after_the_last_save_never_lowers_a_total(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    entity_registry: er.EntityRegistry,
+    ecm_entry: MockConfigEntry,
+    ecm_link: PtyLink,
+    clock: Clock,
+    unit: EcmUnit,
+    reset: bool,
+) -> None:
+    """The ledger is 20 s older than the states the recorder holds.
+
+    If the unit restarted too, its first packet adds nothing, and the totals go on
+    from the recorded states; if it ran on, the first packet's step covers the
+    time since the save, and the recorded states change nothing.
+    """
+    key = f"{DOMAIN}.{ENTRY_ID}"
+    saved_at = dt_util.utcnow() - timedelta(seconds=30)
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": saved_ledger(unit, 40) | {"saved_at": saved_at.isoformat()},
+    }
+    ecm_entry.add_to_hass(hass)
+    last = expected_totals(60)
+    for suffix, (entity_id, _) in ENERGY_SENSORS.items():
+        entity_registry.async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{ENTRY_ID}_{suffix}",
+            config_entry=ecm_entry,
+            suggested_object_id=entity_id.removeprefix("sensor."),
+            original_device_class=SensorDeviceClass.ENERGY,
+        )
+        hass.states.async_set(
+            entity_id, last[entity_id], {ATTR_UNIT_OF_MEASUREMENT: "kWh"}
+        )
+    await async_wait_recording_done(hass)
+    # Recorded; gone from the state machine, as in a new start.
+    for entity_id in last:
+        hass.states.async_remove(entity_id)
+
+    unit.advance(20, HOUSE)  # the 20 s shown after the save
+    if reset:
+        unit.reset()
+    else:
+        unit.advance(100, HOUSE)  # the time Home Assistant was down
+    ecm = Simulation(hass, ecm_entry, ecm_link, clock, unit, [Platform.SENSOR])
+    with shown_states(hass, list(last)) as shown:
+        await ecm.set_up()
+        await ecm.start()
+        await ecm.steps(HOUSE, 2 * INTERVAL - 1)
+
+    seconds = (60 if reset else 40 + 20 + 100) + 2 * INTERVAL - 1
+    for entity_id, value in expected_totals(seconds).items():
+        assert state(hass, entity_id) == value
+    for entity_id, states in shown.items():
+        numbers = [float(value) for value in states if value != STATE_UNAVAILABLE]
+        assert min(numbers) >= float(last[entity_id]), (entity_id, states)

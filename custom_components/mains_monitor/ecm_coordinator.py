@@ -32,9 +32,16 @@ from .coordinator import (
 from .energy import CHANNELS, POLARIZED_CHANNELS, EnergyLedger, Interval
 from .errors import MainsMonitorError
 from .protocol.ecm1240 import ACK, MODEL_ECM_1220, EcmPacket, EcmParser, poll_command
+from .recorded import async_recorded_totals
 from .repairs import async_raise_foreign
 
 WATT_SECONDS_PER_KWH = 3_600_000
+# The ledger's totals by the key suffix of the energy sensor that shows them.
+SHOWN_TOTALS = {
+    "absolute": "energy",
+    "imported": "energy_imported",
+    "exported": "energy_exported",
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +106,9 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._electrical: tuple[float | None, ...] = (None, None, None)
         self._dc_voltage_raw: int | None = None
         self._last_packet: datetime | None = None
+        self._saved_at: datetime | None = None
+        # kWh by sensor key, shown after the last save and held by the recorder.
+        self._recorded: dict[str, float] = {}
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -113,9 +123,18 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             sw_version=data.get(CONF_FIRMWARE),
         )
 
+    async def async_restore(self) -> None:
+        """Continue the saved ledger; note what the sensors showed after it was saved."""
+        await super().async_restore()
+        if self._saved_at is not None:
+            self._recorded = await async_recorded_totals(
+                self.hass, self.config_entry, self._saved_at
+            )
+
     def restore(self, stored: dict[str, Any]) -> None:
         """Continue the ledger saved before."""
         self.ledger = EnergyLedger.from_dict(stored, self._inverted_channels())
+        self._saved_at = dt_util.parse_datetime(stored.get("saved_at", ""))
 
     def stored_data(self) -> dict[str, Any]:
         """The ledger: totals and the baseline they were counted from, together.
@@ -123,7 +142,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         Saved together, a crash between saves loses nothing: the next packet's
         step from the saved baseline covers the gap once.
         """
-        return self.ledger.as_dict()
+        return self.ledger.as_dict() | {"saved_at": dt_util.utcnow().isoformat()}
 
     @callback
     def async_start(self) -> None:
@@ -176,6 +195,8 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._junk_at_packet = self._junk()
         self._last_packet = dt_util.utcnow()
         interval = self.ledger.add(packet)
+        if self._recorded:
+            self._raise_to_recorded()
         # The first pair after a start or an outage spans the gap: its energy
         # counts, but its average is not the power of this interval.
         if interval is not None and not self._across_gap:
@@ -185,6 +206,34 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._window.ch1_currents.append(packet.ch1_amps)
         self._window.ch2_currents.append(packet.ch2_amps)
         self._dc_voltage_raw = packet.dc_voltage_raw
+
+    def _raise_to_recorded(self) -> None:
+        """After the first packet: no total below what its sensor showed before.
+
+        The first packet covers the time since the save from the unit's counters;
+        only if the unit was reset meanwhile does a total stay below its last state.
+        """
+        recorded, self._recorded = self._recorded, {}
+        raised = [
+            channel
+            for channel in CHANNELS
+            if self.ledger.raise_to(
+                channel,
+                **{
+                    kind: round(
+                        recorded.get(f"{channel}_{key}", 0.0) * WATT_SECONDS_PER_KWH
+                    )
+                    for kind, key in SHOWN_TOTALS.items()
+                },
+            )
+        ]
+        if raised:
+            LOGGER.info(
+                "%s: totals of %s continue from their last recorded states; the unit "
+                "was reset after the last save",
+                self.name,
+                ", ".join(raised),
+            )
 
     def _foreign(self, packet: EcmPacket) -> None:
         """Count a packet of another unit; tell the user once."""

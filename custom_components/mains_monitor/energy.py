@@ -139,6 +139,25 @@ class EnergyLedger:
         self.baseline = baseline_of(packet)
         self._behind = None
 
+    def raise_to(
+        self, channel: str, *, absolute: int = 0, imported: int = 0, exported: int = 0
+    ) -> bool:
+        """Raise a channel's totals to what was shown of them; True if any rose.
+
+        Exported energy is polarized, imported the rest of the absolute; more
+        exported means as much more absolute.
+        """
+        counters = self.totals.channels[channel]
+        before = (counters.absolute, counters.polarized)
+        exported_missing = max(0, exported - counters.polarized)
+        counters.polarized += exported_missing
+        counters.absolute = max(
+            counters.absolute + exported_missing,
+            counters.polarized + imported,
+            absolute,
+        )
+        return (counters.absolute, counters.polarized) != before
+
     def as_dict(self) -> dict[str, Any]:
         """The ledger as stored."""
         baseline = self.baseline

@@ -58,12 +58,15 @@ type EcmSensorEntityDescription = MainsMonitorSensorEntityDescription[EcmSnapsho
 def _counter[SnapshotT: Snapshot](
     key: str, read: Callable[[SnapshotT], int]
 ) -> MainsMonitorSensorEntityDescription[SnapshotT]:
-    """Describe a diagnostic counter."""
+    """Describe a diagnostic counter.
+
+    No state class: the counters start from zero whenever the entry loads, which
+    long-term statistics would take for a new meter cycle each time.
+    """
     return MainsMonitorSensorEntityDescription(
         key=key,
         translation_key=key,
         entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=read,
     )
 
