@@ -15,8 +15,9 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.mains_monitor.const import DOMAIN, LOGGER, ConnectionState
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_state_change_event
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 
@@ -26,6 +27,20 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
     entity = hass.states.get(entity_id)
     assert entity is not None, entity_id
     return entity.state
+
+
+def track_states(hass: HomeAssistant, entity_id: str) -> list[str]:
+    """Every state `entity_id` changes to from now on, in order."""
+    states: list[str] = []
+
+    @callback
+    def changed(event: Event[EventStateChangedData]) -> None:
+        """Note the new state."""
+        if (new := event.data["new_state"]) is not None:
+            states.append(new.state)
+
+    async_track_state_change_event(hass, entity_id, changed)
+    return states
 
 
 def outage_issue(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:

@@ -35,6 +35,9 @@ from tests.helpers import (
     wait_for_connection,
 )
 
+# The diagnostic counters are off by default; these tests read them.
+pytestmark = pytest.mark.usefixtures("all_entities_enabled")
+
 FREQUENCY = "sensor.mains_frequency_board_frequency"
 GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
 GRID_TIME_SINCE = "sensor.mains_frequency_board_grid_time_deviation_since"
@@ -342,7 +345,7 @@ async def test_a_lasting_outage_raises_one_repair_issue_that_clears_itself(
             "outage_wrong_device",
         ),
         (b"NFA-RPi 2.0 extendend mfm (@Arduino)\r\nXXXXX\r\n", 1, "outage_no_signal"),
-        (b"", 0, "outage_no_data"),
+        (b"", 0, "outage_no_data_mfm"),
     ],
     ids=["wrong_device", "no_signal", "silent"],
 )

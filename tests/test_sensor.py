@@ -34,6 +34,7 @@ def load_difference(millihertz: int) -> int:
     [[Platform.SENSOR], [Platform.BINARY_SENSOR], [Platform.BUTTON]],
     ids=["sensor", "binary_sensor", "button"],
 )
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_entities(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -51,6 +52,33 @@ async def test_entities(
     await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
 
 
+async def test_only_the_diagnostic_counters_start_disabled(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+) -> None:
+    """Counters that change at every update are off; the Connection sensor stays on."""
+    entries = er.async_entries_for_config_entry(
+        entity_registry, init_integration.entry_id
+    )
+    disabled = {
+        entry.entity_id
+        for entry in entries
+        if entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    }
+
+    assert disabled == {
+        "sensor.mains_frequency_board_readings_accepted",
+        "sensor.mains_frequency_board_lines_rejected",
+        "sensor.mains_frequency_board_board_restarts",
+    }
+    assert {
+        entry.disabled_by for entry in entries if entry.entity_id not in disabled
+    } == {None}
+    assert hass.states.get("sensor.mains_frequency_board_readings_accepted") is None
+
+
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_statistics_count_every_reading(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -85,6 +113,7 @@ async def test_statistics_count_every_reading(
     assert state(hass, f"binary_sensor.{PREFIX}_frequency_alarm") == "off"
 
 
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_each_interval_stands_alone(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -217,6 +246,7 @@ async def test_alarms_computed_with_the_boards_hold(
     assert state(hass, f"binary_sensor.{PREFIX}_frequency_alarm") == "on"
 
 
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_rejected_lines_and_restarts_are_counted(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

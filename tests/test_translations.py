@@ -192,6 +192,17 @@ def test_every_outage_issue_is_translated() -> None:
         assert set(issues[key]) == {"title", "description"}, key
 
 
+def test_a_network_server_that_has_gone_is_worded_for_the_network() -> None:
+    """A socket:// or rfc2217:// port that refuses is no file that "exists"."""
+    issues = translations("en")["issues"]
+    for url in ("socket://192.0.2.10:2000", "rfc2217://192.0.2.10:2217"):
+        key = outage_translation_key(entry(DeviceKind.ECM1240, url), "cannot_connect")
+        assert key == "outage_cannot_connect_network"
+    assert "exists" not in issues["outage_cannot_connect_network"]["description"]
+    assert "network serial server" in issues["outage_cannot_connect_network"]["title"]
+    assert "exists" in issues["outage_cannot_connect"]["description"]
+
+
 def entry(kind: DeviceKind, port: str) -> MockConfigEntry:
     """An entry of `kind` on `port`, never added to Home Assistant."""
     return MockConfigEntry(
