@@ -423,6 +423,34 @@ async def test_power_is_the_mean_of_the_intervals_counter_steps(
     assert ecm.state("dc_input_raw") == "511"
 
 
+async def test_an_interval_without_a_packet_keeps_voltage_and_currents(
+    ecm: Simulation,
+) -> None:
+    """No packet in an interval: the last voltage, currents and power stand until the silence timeout."""
+    loads = Loads(ch1_watts=7.25 * 118.5, ch2_watts=2.5 * 118.5)
+    ecm.unit.voltage = 118.5
+    ecm.unit.advance(0, loads)  # the baseline packet's currents, too
+    await ecm.start()
+    await ecm.steps(loads, 4)
+    held = {
+        "line_voltage": "118.5",
+        "ch1_current": "7.25",
+        "ch2_current": "2.5",
+        "ch1_power": "859.0",  # the unit counts whole watt-seconds
+        "ch2_power": "296.0",
+    }
+    assert {key: ecm.state(key) for key in held} == held
+
+    await ecm.idle(loads, INTERVAL)  # the unit counts, but sends nothing
+    assert {key: ecm.state(key) for key in held} == held
+    await ecm.idle(loads, 50)  # 59 s since the last packet
+    assert {key: ecm.state(key) for key in held} == held
+
+    await ecm.idle(loads, 1)  # 60 s: the silence timeout
+    await wait_for_connection(ecm.entry, ConnectionState.DISCONNECTED)
+    assert {ecm.state(key) for key in held} == {STATE_UNAVAILABLE}
+
+
 @pytest.mark.parametrize(
     ("channels", "power", "imported", "exported"),
     [

@@ -113,6 +113,34 @@ async def test_statistics_count_every_reading(
     assert state(hass, f"binary_sensor.{PREFIX}_frequency_alarm") == "off"
 
 
+async def test_values_that_round_to_zero_are_never_negative_zero(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """A slope, a deviation and a grid time just below zero are shown as 0.0, not -0.0."""
+    # 49.999, 50.000, 49.999 Hz 0.1 s apart: a slope of -4e-6 mHz/s in floating point,
+    # and -2e-6 s of grid time.
+    await send_readings(
+        init_integration, mfm_link, clock, board, [49999, 50000, 49999], spacing=0.1
+    )
+    await advance(hass, clock, 4.8)
+    assert state(hass, f"sensor.{PREFIX}_rate_of_change_of_frequency") == "0.0"
+    assert state(hass, f"sensor.{PREFIX}_deviation_from_nominal") == "-0.7"
+    assert state(hass, f"sensor.{PREFIX}_grid_time_deviation") == "0.0"
+
+    # One reading 1 mHz low among 21: a mean deviation of -0.048 mHz.
+    await send_readings(
+        init_integration, mfm_link, clock, board, [49999] + [50000] * 20, spacing=0.1
+    )
+    await advance(hass, clock, 3.0)
+    assert state(hass, f"sensor.{PREFIX}_deviation_from_nominal") == "0.0"
+    assert state(hass, f"sensor.{PREFIX}_grid_time_deviation") == "0.0"
+    assert state(hass, f"sensor.{PREFIX}_frequency") == "50.0"
+
+
 @pytest.mark.usefixtures("all_entities_enabled")
 async def test_each_interval_stands_alone(
     hass: HomeAssistant,
