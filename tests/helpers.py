@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.mains_monitor.const import DOMAIN, LOGGER, ConnectionState
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
@@ -41,6 +41,19 @@ def track_states(hass: HomeAssistant, entity_id: str) -> list[str]:
 
     async_track_state_change_event(hass, entity_id, changed)
     return states
+
+
+def disabled_by_default(hass: HomeAssistant, entry_id: str) -> set[str]:
+    """The description keys of the entry's entities that the integration disabled.
+
+    Fails if any other entity is disabled in another way.
+    """
+    entries = er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+    disabled = [entry for entry in entries if entry.disabled_by is not None]
+    assert {entry.disabled_by for entry in disabled} <= {
+        er.RegistryEntryDisabler.INTEGRATION
+    }
+    return {entry.unique_id.removeprefix(f"{entry_id}_") for entry in disabled}
 
 
 def outage_issue(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:

@@ -65,7 +65,13 @@ from simulator.ecm1240 import (
     start_near_wraps,
 )
 from simulator.links import PtyLink
-from tests.helpers import Clock, advance, track_states, wait_for_connection
+from tests.helpers import (
+    Clock,
+    advance,
+    disabled_by_default,
+    track_states,
+    wait_for_connection,
+)
 
 ENTRY_ID = "01JMAINSMONITORECMENTRY001"
 DEVICE_ID = "500434"
@@ -335,28 +341,16 @@ async def test_entities(
 
 
 async def test_only_the_diagnostics_that_change_at_every_update_start_disabled(
-    ecm: Simulation, entity_registry: er.EntityRegistry
+    hass: HomeAssistant, ecm: Simulation
 ) -> None:
     """Counters, the last packet time and the raw DC input are off; Connection stays on."""
-    entries = er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
-    disabled = {
-        entry.unique_id.removeprefix(f"{ENTRY_ID}_")
-        for entry in entries
-        if entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
-    }
-
-    assert disabled == {
+    assert disabled_by_default(hass, ENTRY_ID) == {
         "packets_accepted",
         "packets_rejected",
         "packets_foreign",
         "last_packet",
         "dc_voltage_raw",
     }
-    assert {
-        entry.disabled_by
-        for entry in entries
-        if entry.unique_id.removeprefix(f"{ENTRY_ID}_") not in disabled
-    } == {None}
 
 
 @pytest.mark.parametrize("channels", [SOLAR_NET])

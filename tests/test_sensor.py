@@ -17,7 +17,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
-from tests.helpers import Clock, advance, send, send_readings, state
+from tests.helpers import (
+    Clock,
+    advance,
+    disabled_by_default,
+    send,
+    send_readings,
+    state,
+)
 
 PREFIX = "mains_frequency_board"
 
@@ -53,29 +60,16 @@ async def test_entities(
 
 
 async def test_only_the_diagnostic_counters_start_disabled(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    entity_registry: er.EntityRegistry,
+    hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """Counters that change at every update are off; the Connection sensor stays on."""
-    entries = er.async_entries_for_config_entry(
-        entity_registry, init_integration.entry_id
-    )
-    disabled = {
-        entry.entity_id
-        for entry in entries
-        if entry.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert disabled_by_default(hass, init_integration.entry_id) == {
+        "readings_accepted",
+        "lines_rejected",
+        "board_restarts",
     }
-
-    assert disabled == {
-        "sensor.mains_frequency_board_readings_accepted",
-        "sensor.mains_frequency_board_lines_rejected",
-        "sensor.mains_frequency_board_board_restarts",
-    }
-    assert {
-        entry.disabled_by for entry in entries if entry.entity_id not in disabled
-    } == {None}
-    assert hass.states.get("sensor.mains_frequency_board_readings_accepted") is None
+    assert hass.states.get(f"sensor.{PREFIX}_readings_accepted") is None
+    assert hass.states.get(f"sensor.{PREFIX}_connection") is not None
 
 
 @pytest.mark.usefixtures("all_entities_enabled")
