@@ -19,8 +19,9 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.mains_monitor.const import DOMAIN, LOGGER, ConnectionState
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant import loader
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers.event import async_track_state_change_event
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 
@@ -30,6 +31,33 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
     entity = hass.states.get(entity_id)
     assert entity is not None, entity_id
     return entity.state
+
+
+def track_states(hass: HomeAssistant, entity_id: str) -> list[str]:
+    """Every state `entity_id` changes to from now on, in order."""
+    states: list[str] = []
+
+    @callback
+    def changed(event: Event[EventStateChangedData]) -> None:
+        """Note the new state."""
+        if (new := event.data["new_state"]) is not None:
+            states.append(new.state)
+
+    async_track_state_change_event(hass, entity_id, changed)
+    return states
+
+
+def disabled_by_default(hass: HomeAssistant, entry_id: str) -> set[str]:
+    """The description keys of the entry's entities that the integration disabled.
+
+    Fails if any other entity is disabled in another way.
+    """
+    entries = er.async_entries_for_config_entry(er.async_get(hass), entry_id)
+    disabled = [entry for entry in entries if entry.disabled_by is not None]
+    assert {entry.disabled_by for entry in disabled} <= {
+        er.RegistryEntryDisabler.INTEGRATION
+    }
+    return {entry.unique_id.removeprefix(f"{entry_id}_") for entry in disabled}
 
 
 def outage_issue(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:

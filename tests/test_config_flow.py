@@ -350,7 +350,7 @@ async def test_a_silent_port_shows_no_data(
 
     result = await submit_port(hass, flow, str(mfm_link.path))
 
-    assert result["errors"] == {CONF_PORT: "no_data"}
+    assert result["errors"] == {CONF_PORT: "no_data_mfm"}
 
 
 @pytest.mark.parametrize("firmware", [Firmware.V1, Firmware.V2])
@@ -438,17 +438,28 @@ async def test_the_flow_adds_the_board_after_an_error(
     assert result["result"].state is ConfigEntryState.LOADED
 
 
-async def test_a_port_already_set_up_aborts(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mfm_link: PtyLink
+async def test_a_port_already_set_up_is_refused_on_the_port_step(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    mfm_link: PtyLink,
+    new_link: PtyLink,
+    boards: Boards,
 ) -> None:
-    """A second flow for a port that has an entry aborts before reading it."""
+    """A port that has an entry is a form error on the port step; another port then adds the board."""
     mock_config_entry.add_to_hass(hass)
+    boards.play(new_link, readings(MfmBoard()))
     flow = await start_port_step(hass)
 
-    result = await submit_port(hass, flow, str(mfm_link.path))
+    refused = await submit_port(hass, flow, str(mfm_link.path))
+    result = await submit_port(hass, refused, str(new_link.path))
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert refused["type"] is FlowResultType.FORM
+    assert refused["step_id"] == "port"
+    assert refused["errors"] == {CONF_PORT: "port_in_use"}
+    assert suggested(refused) == {CONF_PORT: str(mfm_link.path)}
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PORT] == str(new_link.path)
+    assert result["result"].state is ConfigEntryState.LOADED
 
 
 # --- stable port names ---------------------------------------------------------
@@ -561,7 +572,7 @@ async def test_reconfigure_moves_the_board_to_a_new_port(
     assert await hass.config_entries.async_unload(init_integration.entry_id)
 
 
-async def test_reconfigure_to_another_entrys_port_aborts(
+async def test_reconfigure_to_another_entrys_port_is_a_form_error(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, new_link: PtyLink
 ) -> None:
     """A port that another entry reads is refused."""
@@ -574,8 +585,9 @@ async def test_reconfigure_to_another_entrys_port_aborts(
 
     result = await submit_port(hass, flow, str(new_link.path))
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == {CONF_PORT: "port_in_use"}
     assert mock_config_entry.data[CONF_PORT] != str(new_link.path)
 
 
@@ -631,7 +643,7 @@ async def test_a_failed_reconfigure_of_a_running_entry_resumes_reading(
     result = await submit_port(hass, flow, str(mfm_link.path))
     await hass.async_block_till_done()
 
-    assert result["errors"] == {CONF_PORT: "no_data"}
+    assert result["errors"] == {CONF_PORT: "no_data_mfm"}
     assert init_integration.state is ConfigEntryState.LOADED
 
 

@@ -38,6 +38,7 @@ from homeassistant.config_entries import (
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData, section
 from homeassistant.helpers.selector import SelectSelector
+from homeassistant.helpers.translation import async_get_translations
 from simulator.ecm1240 import EcmCommandPort, EcmModel, EcmUnit, Loads
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
@@ -332,17 +333,18 @@ async def test_a_unit_already_set_up_on_another_port_aborts_and_moves(
     assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
-async def test_a_unit_already_set_up_on_the_same_port_aborts(
+async def test_a_unit_already_set_up_on_the_same_port_is_a_port_error(
     hass: HomeAssistant, ecm_entry: MockConfigEntry, ecm_link: PtyLink, units: Units
 ) -> None:
-    """A port that an entry reads is refused before anything is read or sent."""
+    """A port that an entry reads is a form error on the port step; nothing is sent."""
     ecm_entry.add_to_hass(hass)
     device = units.start(ecm_link, EcmUnit(realtime=False))
 
     result = await probe_port(hass, str(ecm_link.path))
 
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "port"
+    assert result["errors"] == {CONF_PORT: "port_in_use"}
     assert device.received == b""
 
 
@@ -531,7 +533,7 @@ async def test_a_unit_that_stops_answering_before_the_switch_shows_no_data(
     device.answering = True
     result = await submit(hass, failed, choice)
 
-    assert error_keys(failed) == ["no_data"]
+    assert error_keys(failed) == ["no_data_ecm1240"]
     assert result["type"] is FlowResultType.CREATE_ENTRY
     # The unanswered address byte, then the whole command.
     assert device.received == POLL + b"\xfc" + REALTIME_ON
@@ -571,7 +573,7 @@ async def test_a_silent_unit_that_does_not_answer_shows_no_data(
 
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "port"
-    assert result["errors"] == {CONF_PORT: "no_data"}
+    assert result["errors"] == {CONF_PORT: "no_data_ecm1240"}
     assert device.received == b"\xfc"
     assert clock.elapsed >= 10 + 3
 
@@ -914,6 +916,108 @@ async def test_the_options_are_taken_after_a_refusal(hass: HomeAssistant) -> Non
     assert entry.options[CONF_SILENCE_TIMEOUT] == 90
 
 
+async def rendered(hass: HomeAssistant, result: ConfigFlowResult, key: str) -> str:
+    """An options form's text as the frontend shows it: translated, placeholders filled."""
+    strings = await async_get_translations(hass, "en", "options", [DOMAIN])
+    text = strings[f"component.{DOMAIN}.options.step.{result['step_id']}.{key}"]
+    return text.format(**(result["description_placeholders"] or {}))
+
+
+def collapsed(result: ConfigFlowResult) -> dict[str, bool]:
+    """Each channel section of a form, and whether it is shown collapsed."""
+    return {
+        str(key): value.options["collapsed"]
+        for key, value in form_schema(result).schema.items()
+        if isinstance(value, section)
+    }
+
+
+async def test_the_options_dialogs_are_titled_alike(hass: HomeAssistant) -> None:
+    """The board's and the energy monitor's options are both titled by their device."""
+    ecm = await start_options(hass, ecm_entry_for("/dev/ttyUSB0"))
+    board = MockConfigEntry(
+        domain=DOMAIN,
+        title="Mains frequency board",
+        data={CONF_DEVICE_KIND: "mfm", CONF_PORT: "/dev/ttyAMA0"},
+    )
+    mfm = await start_options(hass, board)
+
+    assert await rendered(hass, ecm, "title") == "ECM-1240 500434 options"
+    assert await rendered(hass, mfm, "title") == "Mains frequency board options"
+
+
+async def test_channel_sections_are_titled_by_the_channels_names(
+    hass: HomeAssistant,
+) -> None:
+    """A section shows the user's name and the unit's label; an unnamed one the label."""
+    entry = ecm_entry_for("/dev/ttyUSB0")
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(
+        entry, options={**ECM_OPTIONS, **channel_options(ALL_CHANNELS)}
+    )
+    flow = await hass.config_entries.options.async_init(entry.entry_id)
+
+    titles = [
+        await rendered(hass, flow, f"sections.{channel}.name")
+        for channel in ALL_CHANNELS
+    ]
+
+    assert titles == [
+        "Grid (CH1)",
+        "Solar (CH2)",
+        "Heat pump (AUX1)",
+        "AUX2",
+        "Oven (AUX3)",
+        "AUX4",
+        "Pump (AUX5)",
+    ]
+
+
+async def test_sections_worked_in_stay_open_after_an_error(
+    hass: HomeAssistant,
+) -> None:
+    """Refused, the form opens the sections the user changed, titled as typed."""
+    flow = await start_options(hass, ecm_entry_for("/dev/ttyUSB0"))
+    user_input = polled(30, 30) | {"ch2": {CONF_NAME: "Solar", CONF_MODE: "net"}}
+
+    refused = await submit_options(hass, flow, user_input)
+
+    assert collapsed(flow) == dict.fromkeys(ALL_CHANNELS, True)
+    assert refused["errors"] == {CONF_SILENCE_TIMEOUT: "silence_shorter_than_poll"}
+    assert collapsed(refused) == dict.fromkeys(ALL_CHANNELS, True) | {"ch2": False}
+    assert await rendered(hass, refused, "sections.ch2.name") == "Solar (CH2)"
+
+
+async def test_two_channels_of_one_name_are_refused_in_the_second_section(
+    hass: HomeAssistant,
+) -> None:
+    """Entities named alike would be told apart by a suffix: the later section says so."""
+    entry = ecm_entry_for("/dev/ttyUSB0")
+    flow = await start_options(hass, entry)
+    same = polled(0, 60) | {
+        "aux1": {CONF_NAME: "Garage"},
+        "aux2": {CONF_NAME: "Off one", CONF_MODE: "off"},
+        "aux3": {CONF_NAME: " garage "},
+        "aux4": {CONF_NAME: "off one"},
+        "aux5": {CONF_NAME: "ch1"},
+    }
+
+    refused = await submit_options(hass, flow, same)
+    fixed = same | {"aux3": {CONF_NAME: "Garden"}, "aux5": {CONF_NAME: "Pump"}}
+    result = await submit_options(hass, refused, fixed)
+
+    assert refused["errors"] == {"aux3": "duplicate_name", "aux5": "duplicate_name"}
+    assert collapsed(refused) == dict.fromkeys(ALL_CHANNELS, True) | {
+        "aux1": False,
+        "aux2": False,
+        "aux3": False,
+        "aux4": False,
+        "aux5": False,
+    }
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["aux3"] == {CONF_NAME: "Garden", CONF_MODE: "consumption"}
+
+
 async def test_an_hourly_polled_entry_keeps_its_options_when_saved_unchanged(
     hass: HomeAssistant,
 ) -> None:
@@ -1032,7 +1136,7 @@ async def test_settings_that_cannot_be_read_are_explained(
         {CONF_ECM_MODE: "poll", CONF_POLL_INTERVAL: 10, CONF_READ_SETTINGS: True},
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {"base": "no_data"}
+    assert result["errors"] == {"base": "no_data_ecm1240"}
 
     device.answering = True
     result = await submit(hass, result, {CONF_ECM_MODE: "poll", CONF_POLL_INTERVAL: 10})

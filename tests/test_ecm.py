@@ -65,7 +65,15 @@ from simulator.ecm1240 import (
     start_near_wraps,
 )
 from simulator.links import PtyLink
-from tests.helpers import Clock, advance, restarted, same_entry, wait_for_connection
+from tests.helpers import (
+    Clock,
+    advance,
+    disabled_by_default,
+    restarted,
+    same_entry,
+    track_states,
+    wait_for_connection,
+)
 
 ENTRY_ID = "01JMAINSMONITORECMENTRY001"
 DEVICE_ID = "500434"
@@ -327,6 +335,7 @@ async def ecm(simulation: Simulation) -> Simulation:
 
 @pytest.mark.parametrize("platforms", [[Platform.SENSOR]], ids=["sensor"])
 @pytest.mark.parametrize("channels", [SOLAR_NET], ids=["solar_net"])
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_entities(
     hass: HomeAssistant,
     ecm: Simulation,
@@ -339,6 +348,19 @@ async def test_entities(
     await ecm.start()
     await ecm.steps(loads, 4)
     await snapshot_platform(hass, entity_registry, snapshot, ecm.entry.entry_id)
+
+
+async def test_only_the_diagnostics_that_change_at_every_update_start_disabled(
+    hass: HomeAssistant, ecm: Simulation
+) -> None:
+    """Counters, the last packet time and the raw DC input are off; Connection stays on."""
+    assert disabled_by_default(hass, ENTRY_ID) == {
+        "packets_accepted",
+        "packets_rejected",
+        "packets_foreign",
+        "last_packet",
+        "dc_voltage_raw",
+    }
 
 
 @pytest.mark.parametrize("channels", [SOLAR_NET])
@@ -372,6 +394,7 @@ async def test_energy_sensors_suit_the_energy_dashboard(
 # --- power, voltage, currents ---------------------------------------------------------
 
 
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_power_is_the_mean_of_the_intervals_counter_steps(
     ecm: Simulation,
 ) -> None:
@@ -402,6 +425,34 @@ async def test_power_is_the_mean_of_the_intervals_counter_steps(
     for n, watts in enumerate(aux, start=1):
         assert ecm.state(f"aux{n}_energy") == kwh(9 * watts)
     assert ecm.state("dc_input_raw") == "511"
+
+
+async def test_an_interval_without_a_packet_keeps_voltage_and_currents(
+    ecm: Simulation,
+) -> None:
+    """No packet in an interval: the last voltage, currents and power stand until the silence timeout."""
+    loads = Loads(ch1_watts=7.25 * 118.5, ch2_watts=2.5 * 118.5)
+    ecm.unit.voltage = 118.5
+    ecm.unit.advance(0, loads)  # the baseline packet's currents, too
+    await ecm.start()
+    await ecm.steps(loads, 4)
+    held = {
+        "line_voltage": "118.5",
+        "ch1_current": "7.25",
+        "ch2_current": "2.5",
+        "ch1_power": "859.0",  # the unit counts whole watt-seconds
+        "ch2_power": "296.0",
+    }
+    assert {key: ecm.state(key) for key in held} == held
+
+    await ecm.idle(loads, INTERVAL)  # the unit counts, but sends nothing
+    assert {key: ecm.state(key) for key in held} == held
+    await ecm.idle(loads, 50)  # 59 s since the last packet
+    assert {key: ecm.state(key) for key in held} == held
+
+    await ecm.idle(loads, 1)  # 60 s: the silence timeout
+    await wait_for_connection(ecm.entry, ConnectionState.DISCONNECTED)
+    assert {ecm.state(key) for key in held} == {STATE_UNAVAILABLE}
 
 
 @pytest.mark.parametrize(
@@ -497,6 +548,7 @@ async def test_a_device_reset_adds_and_subtracts_nothing(
     assert ecm.state("ch1_energy") == kwh((4 + 2 + 2 + 5) * 1000)
 
 
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_a_duplicate_and_a_late_packet_add_nothing(
     ecm: Simulation, unit: EcmUnit
 ) -> None:
@@ -606,6 +658,7 @@ async def test_a_reset_while_home_assistant_was_down_adds_nothing(
 # --- other units, counters ------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_a_packet_from_another_unit_is_left_out(
     hass: HomeAssistant, ecm: Simulation, issue_registry: ir.IssueRegistry
 ) -> None:
@@ -636,19 +689,43 @@ async def test_a_packet_from_another_unit_is_left_out(
     assert ecm.state("ch1_power") == "1000.0"
 
 
-async def test_seconds_since_the_last_packet(ecm: Simulation) -> None:
-    """Counted from the last packet's arrival to each update."""
+@pytest.mark.usefixtures("all_entities_enabled")
+async def test_the_last_packet_time_moves_only_with_a_packet(
+    hass: HomeAssistant, ecm: Simulation
+) -> None:
+    """The arrival of the latest packet, written when it changes, not at every update."""
+    changes = track_states(hass, f"{ecm.prefix}_last_packet")
     await ecm.start()
     await ecm.steps(ch1(100), 3)
     await ecm.tick()
-    assert ecm.state("time_since_last_packet") == "2.0"
+    assert ecm.state("last_packet") == "2026-11-22T12:00:03+00:00"
     await ecm.tick(INTERVAL)
-    assert ecm.state("time_since_last_packet") == "7.0"
+    assert ecm.state("last_packet") == "2026-11-22T12:00:03+00:00"
     await ecm.step(ch1(100))
     await ecm.tick(INTERVAL - 1)
-    assert ecm.state("time_since_last_packet") == "5.0"
+    assert ecm.state("last_packet") == "2026-11-22T12:00:10+00:00"
+    assert changes == ["2026-11-22T12:00:03+00:00", "2026-11-22T12:00:10+00:00"]
 
 
+async def test_the_replaced_seconds_since_packet_sensor_is_removed(
+    simulation: Simulation, entity_registry: er.EntityRegistry
+) -> None:
+    """An entity of the former time-since-last-packet sensor leaves the registry at set-up."""
+    old = entity_registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        f"{ENTRY_ID}_seconds_since_packet",
+        config_entry=simulation.entry,
+        suggested_object_id="ecm_1240_500434_time_since_last_packet",
+    )
+
+    await simulation.set_up()
+
+    assert entity_registry.async_get(old.entity_id) is None
+    assert entity_registry.async_get(f"{simulation.prefix}_last_packet") is not None
+
+
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_packets_accepted_and_rejected(ecm: Simulation) -> None:
     """Every good packet is accepted; a corrupted one is rejected and adds nothing."""
     await ecm.start()
@@ -710,6 +787,7 @@ async def polled_unit(
 
 
 @pytest.mark.parametrize("poll_interval", [10])
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_polling_a_silent_unit(
     polled_unit: PolledUnit, simulation: Simulation
 ) -> None:
@@ -759,7 +837,7 @@ ECM_1220_KEYS = {
     "packets_accepted",
     "packets_rejected",
     "packets_foreign",
-    "seconds_since_packet",
+    "last_packet",
     "connection_state",
     "ch1_power",
     "ch1_energy",

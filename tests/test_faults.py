@@ -68,6 +68,9 @@ from tests.helpers import (
 )
 from tests.test_ecm import DEVICE_ID, INTERVAL, Simulation, ch1, kwh
 
+# The diagnostic counters are off by default; these tests read them.
+pytestmark = pytest.mark.usefixtures("all_entities_enabled")
+
 BOARD = "sensor.mains_frequency_board"
 FREQUENCY = f"{BOARD}_frequency"
 GRID_TIME = f"{BOARD}_grid_time_deviation"
@@ -719,7 +722,7 @@ async def test_a_silent_ecm_is_no_data(
     )
     assert [at - last_packet for at in retries] == [61, 123]
     assert ecm.state("ch1_power") == STATE_UNAVAILABLE
-    assert outage_issue(hass, ecm.entry) == "outage_no_data"
+    assert outage_issue(hass, ecm.entry) == "outage_no_data_ecm1240"
     assert len(ir.async_get(hass).issues) == 1
 
     ecm.unit.realtime = True

@@ -4,7 +4,7 @@ The port field takes any text: blank, URLs of any scheme with or without host an
 port, hosts that do not resolve, ports nobody listens on or out of range, paths
 that do not exist or name no serial port, random unicode, very long strings. The
 flow opens each for real; it answers with the port form and an error it has a
-translation for, or aborts when the port is already set up.
+translation for (port_in_use when the port is already set up).
 
 The options take anything a JSON client can send for a number (numbers, numeric
 and other strings such as "nan", booleans, null, lists) and any text as a channel
@@ -196,10 +196,7 @@ async def test_any_port_text_gives_a_form_error(
     result = await submit_port(hass, kind, port)
 
     if port.strip() == taken:
-        event("already_configured")
-        assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "already_configured"
-        return
+        expected = "port_in_use"
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "port"
     errors = result["errors"]
@@ -387,6 +384,21 @@ def section_or_refused(channel: str, given: dict[str, Any]) -> dict[str, Any] | 
     return stored
 
 
+def same_names(channels: dict[str, Any]) -> dict[str, str]:
+    """An error for each channel not off whose entities an earlier one's names would shadow."""
+    errors: dict[str, str] = {}
+    names: set[str] = set()
+    for channel in CHANNELS:  # in the form's order, whatever order the input had
+        stored = channels[channel]
+        if stored[CONF_MODE] == "off":
+            continue
+        name = (stored.get(CONF_NAME) or channel.upper()).strip().casefold()
+        if name in names:
+            errors[channel] = "duplicate_name"
+        names.add(name)
+    return errors
+
+
 @pytest.fixture
 def ecm_options_entry() -> MockConfigEntry:
     """An ECM-1240 entry, not set up: its options flow only."""
@@ -442,8 +454,8 @@ async def test_any_energy_monitor_options_are_stored_or_refused(
         assert ecm_options_entry.options == before
         return
     assert result is not None
-    if errors := not_numbers(numbers):
-        event("not a number")
+    if errors := not_numbers(numbers) | same_names(channels):
+        event("not a number or names alike")
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == errors
         assert ecm_options_entry.options == before

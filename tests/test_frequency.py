@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 
 from hypothesis import given, settings, strategies as st
 import pytest
 
+from custom_components.mains_monitor.coordinator import rounded
 from custom_components.mains_monitor.frequency import (
     AlarmHold,
     FrequencyBand,
@@ -74,3 +76,17 @@ def test_alarm_hold_lasts_ten_seconds_per_threshold() -> None:
     assert hold.update(0.0, 10.5) == 0b1000_0001
     assert hold.update(0.0, 15.5) == 0
     assert hold.update(1000.0, 16.0) == 0b1000_1111
+
+
+@given(
+    value=st.floats(min_value=-1e6, max_value=1e6, allow_nan=False),
+    digits=st.integers(min_value=0, max_value=6),
+)
+@settings(max_examples=500)
+def test_rounding_never_gives_a_negative_zero(value: float, digits: int) -> None:
+    """Rounded as the coordinators round: the value round() gives, but 0.0 for -0.0."""
+    result = rounded(value, digits)
+
+    assert result == round(value, digits)
+    if result == 0:
+        assert math.copysign(1.0, result) == 1.0, value

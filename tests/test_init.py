@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 import logging
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -16,6 +16,7 @@ from custom_components.mains_monitor.const import (
     DOMAIN,
     ConnectionState,
 )
+from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant.components.button.const import DOMAIN as BUTTON_DOMAIN, SERVICE_PRESS
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, STATE_UNAVAILABLE
@@ -32,8 +33,12 @@ from tests.helpers import (
     send,
     send_readings,
     state,
+    track_states,
     wait_for_connection,
 )
+
+# The diagnostic counters are off by default; these tests read them.
+pytestmark = pytest.mark.usefixtures("all_entities_enabled")
 
 FREQUENCY = "sensor.mains_frequency_board_frequency"
 GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
@@ -105,6 +110,99 @@ async def test_silence_means_unavailable_and_a_fresh_connection(
     await advance(hass, clock, 5.0)
     assert state(hass, FREQUENCY) == "50.03"
     assert outage_logs(caplog) == (1, 1)
+
+
+def port_states(entry: MockConfigEntry) -> list[ConnectionState]:
+    """Every state the reader's port goes through from now on (each retry's, too)."""
+    coordinator = cast(MfmCoordinator, entry.runtime_data)
+    states: list[ConnectionState] = []
+
+    def changed() -> None:
+        """Note a new port state."""
+        if not states or states[-1] is not coordinator.connection_state:
+            states.append(coordinator.connection_state)
+
+    entry.async_on_unload(coordinator.async_add_listener(changed))
+    return states
+
+
+async def test_an_outage_with_retries_is_two_connection_changes(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """Unplugged through five retries: Disconnected once, Connected once, nothing between."""
+    await send_readings(init_integration, mfm_link, clock, board, [50010], spacing=0)
+    await advance(hass, clock, 5.0)
+    assert state(hass, CONNECTION) == "connected"
+    shown = track_states(hass, CONNECTION)
+    port = port_states(init_integration)
+
+    mfm_link.close()
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    for backoff in (1, 2, 4, 8, 16):  # each retry finds no port
+        await advance(hass, clock, backoff + 0.1)
+        await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+        assert state(hass, CONNECTION) == "disconnected"
+    mfm_link.open()
+    await advance(hass, clock, 32.1)
+    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    assert state(hass, CONNECTION) == "disconnected"  # the port is open, no data yet
+    await send_readings(init_integration, mfm_link, clock, board, [49990], spacing=0)
+    await hass.async_block_till_done()
+
+    assert shown == ["disconnected", "connected"]
+    assert port == [
+        ConnectionState.CONNECTED,  # the outage is noted before the port is closed
+        ConnectionState.DISCONNECTED,
+        *[ConnectionState.CONNECTING, ConnectionState.DISCONNECTED] * 5,
+        ConnectionState.CONNECTING,
+        ConnectionState.CONNECTED,
+    ]
+
+
+async def test_a_silent_board_reopened_again_and_again_is_two_connection_changes(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """The port opens at every retry but stays silent: still one outage to the sensor."""
+    await send_readings(init_integration, mfm_link, clock, board, [50020], spacing=0)
+    await advance(hass, clock, 5.0)
+    shown = track_states(hass, CONNECTION)
+    port = port_states(init_integration)
+
+    await advance(hass, clock, 25.5)  # 30 s of silence
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    for backoff in (1, 2, 4):  # reopened, silent for 30 s, closed again
+        await advance(hass, clock, backoff + 0.1)
+        await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+        await advance(hass, clock, 30.1)
+        await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+        assert state(hass, CONNECTION) == "disconnected"
+    await advance(hass, clock, 8.1)
+    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    await send_readings(init_integration, mfm_link, clock, board, [50030], spacing=0)
+    await advance(hass, clock, 5.0)
+
+    assert shown == ["disconnected", "connected"]
+    assert port == [
+        ConnectionState.CONNECTED,
+        ConnectionState.DISCONNECTED,
+        *[
+            ConnectionState.CONNECTING,
+            ConnectionState.CONNECTED,
+            ConnectionState.DISCONNECTED,
+        ]
+        * 3,
+        ConnectionState.CONNECTING,
+        ConnectionState.CONNECTED,
+    ]
+    assert state(hass, FREQUENCY) == "50.03"
 
 
 async def test_garbage_does_not_keep_the_entities_alive(
@@ -342,7 +440,7 @@ async def test_a_lasting_outage_raises_one_repair_issue_that_clears_itself(
             "outage_wrong_device",
         ),
         (b"NFA-RPi 2.0 extendend mfm (@Arduino)\r\nXXXXX\r\n", 1, "outage_no_signal"),
-        (b"", 0, "outage_no_data"),
+        (b"", 0, "outage_no_data_mfm"),
     ],
     ids=["wrong_device", "no_signal", "silent"],
 )

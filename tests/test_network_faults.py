@@ -60,6 +60,9 @@ from tests.ser2net import SER2NET, Ser2net, free_port
 from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, ch1, kwh
 from tests.test_init import CONNECTION, FREQUENCY
 
+# The diagnostic counters are off by default; these tests read them.
+pytestmark = pytest.mark.usefixtures("all_entities_enabled")
+
 MAXIMUM = "sensor.mains_frequency_board_maximum_frequency"
 MINIMUM = "sensor.mains_frequency_board_minimum_frequency"
 ACCEPTED = "sensor.mains_frequency_board_readings_accepted"
@@ -243,7 +246,7 @@ async def test_connection_refused_until_a_server_appears(
     await advance(hass, clock, 59.0 - clock.elapsed)
     assert outage_issue(hass, mock_config_entry) is None
     await advance(hass, clock, 2.0)
-    assert outage_issue(hass, mock_config_entry) == "outage_cannot_connect"
+    assert outage_issue(hass, mock_config_entry) == "outage_cannot_connect_network"
     assert len(ir.async_get(hass).issues) == 1
 
     await ser2net.start()
@@ -293,7 +296,7 @@ async def test_half_open_connection_is_dropped_and_retried_with_backoff(
         await wait_for_connection(mock_config_entry, ConnectionState.DISCONNECTED)
     # The outage began at 30 s; its issue came at 90 s, during the third connection.
     assert issues == ["create"]
-    assert outage_issue(hass, mock_config_entry) == "outage_no_data"
+    assert outage_issue(hass, mock_config_entry) == "outage_no_data_mfm"
 
     await send(mock_config_entry, tcp_link, board.line(50020, 0), 1)
     assert issues == ["create", "remove"]

@@ -17,7 +17,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
-from tests.helpers import Clock, advance, send, send_readings, state
+from tests.helpers import (
+    Clock,
+    advance,
+    disabled_by_default,
+    send,
+    send_readings,
+    state,
+)
 
 PREFIX = "mains_frequency_board"
 
@@ -34,6 +41,7 @@ def load_difference(millihertz: int) -> int:
     [[Platform.SENSOR], [Platform.BINARY_SENSOR], [Platform.BUTTON]],
     ids=["sensor", "binary_sensor", "button"],
 )
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_entities(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -51,6 +59,20 @@ async def test_entities(
     await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
 
 
+async def test_only_the_diagnostic_counters_start_disabled(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Counters that change at every update are off; the Connection sensor stays on."""
+    assert disabled_by_default(hass, init_integration.entry_id) == {
+        "readings_accepted",
+        "lines_rejected",
+        "board_restarts",
+    }
+    assert hass.states.get(f"sensor.{PREFIX}_readings_accepted") is None
+    assert hass.states.get(f"sensor.{PREFIX}_connection") is not None
+
+
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_statistics_count_every_reading(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -85,6 +107,35 @@ async def test_statistics_count_every_reading(
     assert state(hass, f"binary_sensor.{PREFIX}_frequency_alarm") == "off"
 
 
+async def test_values_that_round_to_zero_are_never_negative_zero(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """A slope, a deviation and a grid time just below zero are shown as 0.0, not -0.0."""
+    # 49.999, 50.000, 49.999 Hz 0.1 s apart: a slope of -4e-6 mHz/s in floating point,
+    # and -2e-6 s of grid time.
+    await send_readings(
+        init_integration, mfm_link, clock, board, [49999, 50000, 49999], spacing=0.1
+    )
+    await advance(hass, clock, 4.8)
+    assert state(hass, f"sensor.{PREFIX}_rate_of_change_of_frequency") == "0.0"
+    assert state(hass, f"sensor.{PREFIX}_deviation_from_nominal") == "-0.7"
+    assert state(hass, f"sensor.{PREFIX}_grid_time_deviation") == "0.0"
+
+    # One reading 1 mHz low among 21: a mean deviation of -0.048 mHz.
+    await send_readings(
+        init_integration, mfm_link, clock, board, [49999] + [50000] * 20, spacing=0.1
+    )
+    await advance(hass, clock, 3.0)
+    assert state(hass, f"sensor.{PREFIX}_deviation_from_nominal") == "0.0"
+    assert state(hass, f"sensor.{PREFIX}_grid_time_deviation") == "0.0"
+    assert state(hass, f"sensor.{PREFIX}_frequency") == "50.0"
+
+
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_each_interval_stands_alone(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -217,6 +268,7 @@ async def test_alarms_computed_with_the_boards_hold(
     assert state(hass, f"binary_sensor.{PREFIX}_frequency_alarm") == "on"
 
 
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_rejected_lines_and_restarts_are_counted(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

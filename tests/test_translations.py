@@ -10,17 +10,24 @@ import re
 from typing import Any
 
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.mains_monitor.binary_sensor import ALARMS
 from custom_components.mains_monitor.button import RESET_GRID_TIME
 from custom_components.mains_monitor.config_flow import OPTIONS_SCHEMA
 from custom_components.mains_monitor.const import (
     CONF_DEVICE_KIND,
+    CONF_PORT,
+    DOMAIN,
     ConnectionState,
     DeviceKind,
 )
-from custom_components.mains_monitor.errors import MainsMonitorError
+from custom_components.mains_monitor.errors import MainsMonitorError, reason_key
 from custom_components.mains_monitor.frequency import FrequencyBand
+from custom_components.mains_monitor.repairs import (
+    OUTAGE_REASONS,
+    outage_translation_key,
+)
 from custom_components.mains_monitor.sensor import MFM_SENSORS
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.selector import SelectSelector
@@ -157,7 +164,50 @@ def test_every_error_the_flow_can_show_is_translated() -> None:
         "wrong_device",
         "no_signal",
     }
-    assert sorted(reasons - translations("en")["config"]["error"].keys()) == []
+    keys = {reason_key(reason, kind) for reason in reasons for kind in DeviceKind}
+    assert sorted(keys - translations("en")["config"]["error"].keys()) == []
+
+
+def test_no_data_is_worded_for_each_device_kind() -> None:
+    """The board's no-data error talks of the board, the energy monitor's of the unit."""
+    errors = translations("en")["config"]["error"]
+    assert "no_data" not in errors
+    assert "the board's TX" in errors["no_data_mfm"]
+    assert "board" not in errors["no_data_ecm1240"]
+    assert "energy monitor" in errors["no_data_ecm1240"]
+
+
+def test_every_outage_issue_is_translated() -> None:
+    """Each reason, device kind and kind of port names an issue with a title and a text."""
+    issues = translations("en")["issues"]
+    keys = {
+        outage_translation_key(entry(kind, port), reason)
+        for reason in OUTAGE_REASONS
+        for kind in DeviceKind
+        for port in ("/dev/ttyUSB0", "socket://192.0.2.10:2000")
+    }
+    assert "outage_cannot_connect_network" in keys
+    assert sorted(keys - issues.keys()) == []
+    for key in keys:
+        assert set(issues[key]) == {"title", "description"}, key
+
+
+def test_a_network_server_that_has_gone_is_worded_for_the_network() -> None:
+    """A socket:// or rfc2217:// port that refuses is no file that "exists"."""
+    issues = translations("en")["issues"]
+    for url in ("socket://192.0.2.10:2000", "rfc2217://192.0.2.10:2217"):
+        key = outage_translation_key(entry(DeviceKind.ECM1240, url), "cannot_connect")
+        assert key == "outage_cannot_connect_network"
+    assert "exists" not in issues["outage_cannot_connect_network"]["description"]
+    assert "network serial server" in issues["outage_cannot_connect_network"]["title"]
+    assert "exists" in issues["outage_cannot_connect"]["description"]
+
+
+def entry(kind: DeviceKind, port: str) -> MockConfigEntry:
+    """An entry of `kind` on `port`, never added to Home Assistant."""
+    return MockConfigEntry(
+        domain=DOMAIN, data={CONF_DEVICE_KIND: kind, CONF_PORT: port}
+    )
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ from .const import (
     DeviceKind,
 )
 from .energy import CHANNELS, POLARIZED_CHANNELS
-from .errors import MainsMonitorError
+from .errors import MainsMonitorError, reason_key
 from .ports import async_list_ports, stable_port
 from .probe import (
     EcmProbeResult,
@@ -117,36 +117,72 @@ ECM_DEFAULT_OPTIONS: dict[str, Any] = {
 }
 
 
-def _ecm_options_schema(model: str) -> vol.Schema:
-    """Intervals, then one collapsed section per channel the model has."""
+def _channel_schemas(model: str) -> dict[str, vol.Schema]:
+    """The fields of each channel the model has: name, mode, polarity."""
+    channels = POLARIZED_CHANNELS if model == MODEL_ECM_1220 else CHANNELS
+    return {channel: _channel_schema(channel) for channel in channels}
+
+
+def _channel_schema(channel: str) -> vol.Schema:
+    """A channel's name and mode; CH1 and CH2 also net metering and polarity."""
+    polarized = channel in POLARIZED_CHANNELS
+    modes = (
+        list(ChannelMode) if polarized else [ChannelMode.CONSUMPTION, ChannelMode.OFF]
+    )
+    fields: dict[vol.Marker, Any] = {
+        vol.Optional(CONF_NAME): TextSelector(),
+        vol.Required(CONF_MODE, default=ChannelMode.CONSUMPTION): SelectSelector(
+            SelectSelectorConfig(options=modes, translation_key="channel_mode")
+        ),
+    }
+    if polarized:
+        fields[vol.Required(CONF_INVERTED, default=False)] = BooleanSelector()
+    return vol.Schema(fields)
+
+
+def _ecm_options_schema(model: str, expanded: set[str]) -> vol.Schema:
+    """Intervals, then one section per channel, collapsed unless `expanded`."""
     fields: dict[vol.Marker, Any] = {
         vol.Required(CONF_UPDATE_INTERVAL): _number(1, 60, 1, "s"),
         vol.Required(CONF_POLL_INTERVAL): _number(0, 3600, 1, "s"),
         # Up to three polls of the longest polling interval.
         vol.Required(CONF_SILENCE_TIMEOUT): _number(5, 10800, 1, "s"),
     }
-    channels = POLARIZED_CHANNELS if model == MODEL_ECM_1220 else CHANNELS
-    for channel in channels:
-        polarized = channel in POLARIZED_CHANNELS
-        modes = (
-            list(ChannelMode)
-            if polarized
-            else [ChannelMode.CONSUMPTION, ChannelMode.OFF]
-        )
-        channel_fields: dict[vol.Marker, Any] = {
-            vol.Optional(CONF_NAME): TextSelector(),
-            vol.Required(CONF_MODE, default=ChannelMode.CONSUMPTION): SelectSelector(
-                SelectSelectorConfig(options=modes, translation_key="channel_mode")
-            ),
-        }
-        if polarized:
-            channel_fields[vol.Required(CONF_INVERTED, default=False)] = (
-                BooleanSelector()
-            )
+    for channel, schema in _channel_schemas(model).items():
         fields[vol.Required(channel)] = section(
-            vol.Schema(channel_fields), {"collapsed": True}
+            schema, {"collapsed": channel not in expanded}
         )
     return vol.Schema(fields)
+
+
+def _channel_name(channel: str, values: dict[str, Any]) -> str:
+    """The name a channel's entities get: the user's, or its label on the unit."""
+    return str(values.get(CONF_NAME) or channel.upper())
+
+
+def _duplicate_names(model: str, user_input: dict[str, Any]) -> dict[str, str]:
+    """An error on each channel whose entities would be named like an earlier one's."""
+    errors: dict[str, str] = {}
+    seen: set[str] = set()
+    for channel in _channel_schemas(model):
+        values = user_input.get(channel, {})
+        if values.get(CONF_MODE) == ChannelMode.OFF:
+            continue
+        name = _channel_name(channel, values).strip().casefold()
+        if name in seen:
+            errors[channel] = "duplicate_name"
+        seen.add(name)
+    return errors
+
+
+def _section_titles(model: str, options: dict[str, Any]) -> dict[str, str]:
+    """Each channel section's title: the user's name and the unit's label."""
+    titles: dict[str, str] = {}
+    for channel in _channel_schemas(model):
+        label = channel.upper()
+        name = _channel_name(channel, options.get(channel, {}))
+        titles[channel] = label if name == label else f"{name} ({label})"
+    return titles
 
 
 class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -195,8 +231,9 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             self._port = await self._async_stable_port(user_input[CONF_PORT])
-            self._async_abort_entries_match({CONF_PORT: self._port})
-            if self._device_kind is DeviceKind.ECM1240:
+            if self._port_in_use(self._port):
+                errors[CONF_PORT] = "port_in_use"
+            elif self._device_kind is DeviceKind.ECM1240:
                 if ecm := await self._async_try(async_probe_ecm(self._port), errors):
                     return await self._async_ecm_found(ecm)
             elif mfm := await self._async_try(async_probe_mfm(self._port), errors):
@@ -292,19 +329,15 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Move the device to another port, keeping its entities and history."""
         entry = self._get_reconfigure_entry()
+        self._device_kind = DeviceKind(entry.data[CONF_DEVICE_KIND])
         errors: dict[str, str] = {}
         if user_input is not None:
             port = await self._async_stable_port(user_input[CONF_PORT])
-            unloaded = False
-            if port != entry.data[CONF_PORT]:
-                self._async_abort_entries_match({CONF_PORT: port})
-            elif entry.state is ConfigEntryState.LOADED:
-                # The entry's own reader holds the port exclusively: free it to probe.
-                unloaded = await self.hass.config_entries.async_unload(entry.entry_id)
-            updates = await self._async_read_again(entry, port, errors)
-            if updates is None and unloaded:
-                self.hass.config_entries.async_schedule_reload(entry.entry_id)
-            if updates is not None:
+            if self._port_in_use(port, entry):
+                errors[CONF_PORT] = "port_in_use"
+            elif (
+                updates := await self._async_reprobe(entry, port, errors)
+            ) is not None:
                 return self.async_update_reload_and_abort(
                     entry, data_updates={CONF_PORT: port, **updates}
                 )
@@ -312,6 +345,27 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure",
             data_schema=await self._async_port_schema(user_input or dict(entry.data)),
             errors=errors,
+        )
+
+    async def _async_reprobe(
+        self, entry: ConfigEntry, port: str, errors: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """Read the entry's device on `port`, freeing the port first if it is its own."""
+        unloaded = False
+        if port == entry.data[CONF_PORT] and entry.state is ConfigEntryState.LOADED:
+            # The entry's own reader holds the port exclusively: free it to probe.
+            unloaded = await self.hass.config_entries.async_unload(entry.entry_id)
+        updates = await self._async_read_again(entry, port, errors)
+        if updates is None and unloaded:
+            self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return updates
+
+    def _port_in_use(self, port: str, own: ConfigEntry | None = None) -> bool:
+        """Whether another entry than `own` reads from `port`."""
+        return any(
+            entry.data.get(CONF_PORT) == port
+            for entry in self._async_current_entries(include_ignore=False)
+            if entry is not own
         )
 
     async def _async_stable_port(self, port: str) -> str:
@@ -342,7 +396,7 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         try:
             return await attempt
         except MainsMonitorError as err:
-            errors[field] = err.reason
+            errors[field] = reason_key(err.reason, self._device_kind)
             return None
 
     async def _async_port_schema(self, current: dict[str, Any] | None) -> vol.Schema:
@@ -359,6 +413,17 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         return self.add_suggested_values_to_schema(schema, current)
+
+
+def _edited_sections(
+    model: str, stored: dict[str, Any], user_input: dict[str, Any]
+) -> set[str]:
+    """The channels whose fields the user changed from what the form showed."""
+    return {
+        channel
+        for channel, schema in _channel_schemas(model).items()
+        if user_input.get(channel) != schema(stored.get(channel, {}))
+    }
 
 
 def _not_numbers(user_input: dict[str, Any]) -> dict[str, str]:
@@ -389,25 +454,35 @@ class MainsMonitorOptionsFlow(OptionsFlow):
                 DEFAULT_OPTIONS | dict(self.config_entry.options) | (user_input or {}),
             ),
             errors=errors,
+            description_placeholders={"device": self.config_entry.title},
         )
 
     async def async_step_ecm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show and store the energy monitor's options and channels."""
+        model = self.config_entry.data[CONF_MODEL]
+        stored = dict(self.config_entry.options)
         errors: dict[str, str] = {}
+        expanded: set[str] = set()
         if user_input is not None:
             poll = user_input[CONF_POLL_INTERVAL]
-            errors = _not_numbers(user_input)
+            errors = _not_numbers(user_input) | _duplicate_names(model, user_input)
             if not errors and poll and user_input[CONF_SILENCE_TIMEOUT] <= poll:
                 errors[CONF_SILENCE_TIMEOUT] = "silence_shorter_than_poll"
             if not errors:
                 return self.async_create_entry(data=user_input)
-        schema = _ecm_options_schema(self.config_entry.data[CONF_MODEL])
+            # Shown again: the sections the user worked in, or that hold an error, stay open.
+            expanded = _edited_sections(model, stored, user_input) | errors.keys()
+        values = user_input or stored
         return self.async_show_form(
             step_id="ecm",
             data_schema=self.add_suggested_values_to_schema(
-                schema, user_input or dict(self.config_entry.options)
+                _ecm_options_schema(model, expanded), values
             ),
             errors=errors,
+            description_placeholders={
+                "device": self.config_entry.title,
+                **_section_titles(model, values),
+            },
         )

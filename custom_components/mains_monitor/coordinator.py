@@ -62,7 +62,9 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         super().__init__(hass, LOGGER, config_entry=entry, name=entry.title)
         # Nothing is known until the device has sent a valid frame.
         self.last_update_success = False
+        # The port's own state; the Connection sensor shows `shown_connection_state`.
         self.connection_state = ConnectionState.CONNECTING
+        self._in_outage = False
         # What this coordinator was built with: a change of options means a reload.
         self.options = dict(entry.options)
         self.connection = SerialConnection(
@@ -163,18 +165,24 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         self._save_pending = False
         return self.stored_data()
 
+    @property
+    def shown_connection_state(self) -> ConnectionState:
+        """What the Connection sensor shows: retrying is part of being disconnected."""
+        if self._in_outage:
+            return ConnectionState.DISCONNECTED
+        return self.connection_state
+
     def connection_state_changed(self, state: ConnectionState) -> None:
-        """Show the port's new state at once."""
+        """Note the port's new state; show it at once unless an outage is retrying."""
         if state is ConnectionState.DISCONNECTED:
             self.parser.drop_partial()
         self.connection_state = state
-        if self.data is not None:
-            self.data = replace(self.data, connection_state=state)
-        self.async_update_listeners()
+        self._async_show_connection_state()
 
     def availability_changed(self, available: bool) -> None:
         """Make every measurement unavailable together at once, available with the next snapshot."""
         self._receiving = available
+        self._in_outage = not available
         self._cancel_outage_issue()
         if available:
             ir.async_delete_issue(self.hass, DOMAIN, outage_issue_id(self.config_entry))
@@ -183,7 +191,14 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
             self._cancel_outage_issue = async_call_later(
                 self.hass, OUTAGE_ISSUE_DELAY, self._async_raise_outage_issue
             )
-            self.async_update_listeners()
+        self._async_show_connection_state()
+
+    @callback
+    def _async_show_connection_state(self) -> None:
+        """Put the shown connection state into the snapshot and tell the entities."""
+        if self.data is not None:
+            self.data = replace(self.data, connection_state=self.shown_connection_state)
+        self.async_update_listeners()
 
     @callback
     def _async_raise_outage_issue(self, _now: datetime) -> None:
@@ -198,6 +213,11 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
 
 def _nothing() -> None:
     """Cancel nothing."""
+
+
+def rounded(value: float, digits: int) -> float:
+    """`value` rounded to `digits` decimals, never a negative zero (-0.0 becomes 0.0)."""
+    return round(value, digits) + 0.0
 
 
 def entry_store(hass: HomeAssistant, entry: ConfigEntry) -> Store[dict[str, Any]]:

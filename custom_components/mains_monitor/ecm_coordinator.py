@@ -28,6 +28,7 @@ from .coordinator import (
     MainsMonitorConfigEntry,
     MainsMonitorCoordinator,
     Snapshot,
+    rounded,
 )
 from .energy import CHANNELS, POLARIZED_CHANNELS, EnergyLedger, Interval
 from .errors import MainsMonitorError
@@ -66,7 +67,7 @@ class EcmSnapshot(Snapshot):
     packets_accepted: int
     packets_rejected: int
     packets_foreign: int
-    seconds_since_packet: float | None
+    last_packet: datetime | None  # when this unit's latest packet arrived
 
 
 @dataclass(slots=True)
@@ -81,7 +82,7 @@ class _Window:
 
 def _mean(values: list[float], digits: int) -> float | None:
     """The rounded mean, None for no values."""
-    return round(math.fsum(values) / len(values), digits) if values else None
+    return rounded(math.fsum(values) / len(values), digits) if values else None
 
 
 class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
@@ -257,10 +258,9 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
                 _mean(window.ch2_currents, 2),
             )
         self._window = _Window()
-        last = self._last_packet
         voltage, ch1_current, ch2_current = self._electrical
         return EcmSnapshot(
-            connection_state=self.connection_state,
+            connection_state=self.shown_connection_state,
             voltage=voltage,
             ch1_current=ch1_current,
             ch2_current=ch2_current,
@@ -269,7 +269,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             packets_accepted=self.parser.accepted - self.packets_foreign,
             packets_rejected=self.parser.rejected_total,
             packets_foreign=self.packets_foreign,
-            seconds_since_packet=None if last is None else (now - last).total_seconds(),
+            last_packet=self._last_packet,
         )
 
     def _inverted_channels(self) -> frozenset[str]:
@@ -284,10 +284,10 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         """Mean power over the interval: absolute, or signed for net channels."""
         counters = interval.channels[channel]
         if self.channel_mode(channel) is ChannelMode.NET:
-            return round(
+            return rounded(
                 (counters.absolute - 2 * counters.polarized) / interval.seconds, 1
             )
-        return round(counters.absolute / interval.seconds, 1)
+        return rounded(counters.absolute / interval.seconds, 1)
 
     def _channel(self, channel: str) -> ChannelEnergy:
         """A channel's power and totals."""

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+# Reasons whose advice differs by device kind: their translation keys end in the
+# kind (`no_data_mfm`, `no_data_ecm1240`), in the flows and in the repairs alike.
+KIND_SPECIFIC_REASONS = frozenset({"no_data"})
+
+
+def reason_key(reason: str, kind: str) -> str:
+    """The translation key of a failure's `reason` for a device of `kind`."""
+    return f"{reason}_{kind}" if reason in KIND_SPECIFIC_REASONS else reason
+
 
 class MainsMonitorError(Exception):
     """Base of the integration's errors; `reason` is a translation key."""

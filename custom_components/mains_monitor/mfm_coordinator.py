@@ -21,6 +21,7 @@ from .coordinator import (
     MainsMonitorConfigEntry,
     MainsMonitorCoordinator,
     Snapshot,
+    rounded,
 )
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
 from .protocol.mfm import MfmParser, MfmReading, RejectReason
@@ -71,15 +72,15 @@ class _Window:
             return None
         mean = math.fsum(self.frequencies) / len(self.frequencies)
         # Rounded to 0.1 mHz first, so 50.2 Hz is +200 mHz, not +200.0000000003.
-        deviation = round((mean - nominal) * 1000, 1)
+        deviation = rounded((mean - nominal) * 1000, 1)
         slope = least_squares_slope(self.times, self.frequencies)
         loads = self.load_differences
         return FrequencyStats(
-            mean=round(mean, 4),
-            minimum=round(min(self.frequencies), 4),
-            maximum=round(max(self.frequencies), 4),
+            mean=rounded(mean, 4),
+            minimum=rounded(min(self.frequencies), 4),
+            maximum=rounded(max(self.frequencies), 4),
             deviation=deviation,
-            rate_of_change=None if slope is None else round(slope * 1000, 2),
+            rate_of_change=None if slope is None else rounded(slope * 1000, 2),
             band=frequency_band(deviation),
             load_difference=round(math.fsum(loads) / len(loads)) if loads else None,
             alarms=self.alarms,
@@ -185,12 +186,12 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._window = _Window()
         return MfmSnapshot(
             stats=stats,
-            grid_time_deviation=round(self._grid_time, 3),
+            grid_time_deviation=rounded(self._grid_time, 3),
             grid_time_since=self._grid_time_since,
             readings_accepted=self.parser.accepted,
             lines_rejected=self.parser.rejected_total,
             board_restarts=self.parser.restarts,
-            connection_state=self.connection_state,
+            connection_state=self.shown_connection_state,
         )
 
     def availability_changed(self, available: bool) -> None:

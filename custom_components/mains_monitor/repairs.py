@@ -8,7 +8,8 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .const import CONF_PORT, DOMAIN
+from .const import CONF_DEVICE_KIND, CONF_PORT, DOMAIN
+from .errors import reason_key
 
 # A re-plugged adapter or a restarting ser2net is back within seconds; a fault
 # that lasts a minute needs the user.
@@ -38,6 +39,15 @@ def foreign_issue_id(entry: ConfigEntry) -> str:
     return f"foreign_device_{entry.entry_id}"
 
 
+def outage_translation_key(entry: ConfigEntry, reason: str) -> str:
+    """The issue's translation key: by reason, device kind and kind of port."""
+    if reason not in OUTAGE_REASONS:
+        reason = "no_data"
+    if reason == "cannot_connect" and "://" in entry.data[CONF_PORT]:
+        return "outage_cannot_connect_network"  # a network serial server, not a file
+    return f"outage_{reason_key(reason, entry.data[CONF_DEVICE_KIND])}"
+
+
 @callback
 def async_raise_outage(hass: HomeAssistant, entry: ConfigEntry, reason: str) -> None:
     """Tell the user what keeps the device unavailable and what to check."""
@@ -47,7 +57,7 @@ def async_raise_outage(hass: HomeAssistant, entry: ConfigEntry, reason: str) -> 
         outage_issue_id(entry),
         is_fixable=False,
         severity=ir.IssueSeverity.ERROR,
-        translation_key=f"outage_{reason if reason in OUTAGE_REASONS else 'no_data'}",
+        translation_key=outage_translation_key(entry, reason),
         translation_placeholders={
             "title": entry.title,
             "port": serialx.redact_uri(entry.data[CONF_PORT]),

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -23,10 +24,11 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .const import CONF_LINE_FORMAT, CONF_MODEL, ChannelMode, ConnectionState
+from .const import CONF_LINE_FORMAT, CONF_MODEL, DOMAIN, ChannelMode, ConnectionState
 from .coordinator import MainsMonitorConfigEntry, Snapshot
 from .ecm_coordinator import ChannelEnergy, EcmCoordinator, EcmSnapshot
 from .energy import CHANNELS
@@ -41,6 +43,8 @@ PARALLEL_UPDATES = 0
 MILLIHERTZ = "mHz"
 MILLIHERTZ_PER_SECOND = "mHz/s"
 FORMATS_WITH_LOAD_DIFFERENCE = {LineFormat.P2, LineFormat.P3, LineFormat.P4}
+# Keys of sensors no longer provided: "seconds_since_packet" became "last_packet".
+REPLACED_SENSORS = ("seconds_since_packet",)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,7 +62,7 @@ type EcmSensorEntityDescription = MainsMonitorSensorEntityDescription[EcmSnapsho
 def _counter[SnapshotT: Snapshot](
     key: str, read: Callable[[SnapshotT], int]
 ) -> MainsMonitorSensorEntityDescription[SnapshotT]:
-    """Describe a diagnostic counter.
+    """Describe a diagnostic counter; off by default, as it changes at every update.
 
     No state class: the counters start from zero whenever the entry loads, which
     long-term statistics would take for a new meter cycle each time.
@@ -67,6 +71,7 @@ def _counter[SnapshotT: Snapshot](
         key=key,
         translation_key=key,
         entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=read,
     )
 
@@ -199,6 +204,8 @@ ECM_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
         translation_key="dc_voltage_raw",
         exists_fn=lambda entry: entry.data[CONF_MODEL] != MODEL_ECM_1220,
         entity_category=EntityCategory.DIAGNOSTIC,
+        # A raw value of undocumented scale: for those who wire the DC input.
+        entity_registry_enabled_default=False,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=lambda snapshot: snapshot.dc_voltage_raw,
     ),
@@ -206,14 +213,13 @@ ECM_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
     _counter("packets_rejected", lambda snapshot: snapshot.packets_rejected),
     _counter("packets_foreign", lambda snapshot: snapshot.packets_foreign),
     MainsMonitorSensorEntityDescription(
-        key="seconds_since_packet",
-        translation_key="seconds_since_packet",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.SECONDS,
+        key="last_packet",
+        translation_key="last_packet",
+        device_class=SensorDeviceClass.TIMESTAMP,
         entity_category=EntityCategory.DIAGNOSTIC,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=0,
-        value_fn=lambda snapshot: snapshot.seconds_since_packet,
+        # A unit sending every second moves it at every update, like a counter.
+        entity_registry_enabled_default=False,
+        value_fn=lambda snapshot: snapshot.last_packet,
     ),
     _connection_state(),
 )
@@ -282,6 +288,7 @@ async def async_setup_entry(
     """Add the sensors of the entry's device."""
     coordinator = entry.runtime_data
     if isinstance(coordinator, EcmCoordinator):
+        _remove_replaced(hass, entry)
         async_add_entities(
             MainsMonitorSensor(coordinator, description)
             for description in (*ECM_SENSORS, *ecm_channel_sensors(coordinator))
@@ -294,6 +301,15 @@ async def async_setup_entry(
         for description in MFM_SENSORS
         if description.exists_fn(entry)
     )
+
+
+def _remove_replaced(hass: HomeAssistant, entry: MainsMonitorConfigEntry) -> None:
+    """Drop the registry entries of sensors that a later version replaced."""
+    registry = er.async_get(hass)
+    for key in REPLACED_SENSORS:
+        unique_id = f"{entry.entry_id}_{key}"
+        if entity_id := registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id):
+            registry.async_remove(entity_id)
 
 
 class MainsMonitorSensor(MainsMonitorEntity, SensorEntity):
