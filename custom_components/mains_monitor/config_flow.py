@@ -14,6 +14,7 @@ from homeassistant.config_entries import (
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
@@ -370,8 +371,11 @@ def _not_numbers(user_input: dict[str, Any]) -> dict[str, str]:
     }
 
 
-class MainsMonitorOptionsFlow(OptionsFlow):
-    """Tunes how readings are aggregated and when silence means an outage."""
+class MainsMonitorOptionsFlow(OptionsFlowWithReload):
+    """Tunes how readings are aggregated and when silence means an outage.
+
+    Saved options that differ from the entry's reload it; unchanged ones do not.
+    """
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None

@@ -62,8 +62,6 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         # Nothing is known until the device has sent a valid frame.
         self.last_update_success = False
         self.connection_state = ConnectionState.CONNECTING
-        # What this coordinator was built with: a change of options means a reload.
-        self.options = dict(entry.options)
         self.connection = SerialConnection(
             entry.data[CONF_PORT],
             self,
