@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import voluptuous as vol
 
 from custom_components.mains_monitor.const import (
     CONF_DEVICE_ID,
@@ -30,6 +29,7 @@ from custom_components.mains_monitor.const import (
     CONF_UPDATE_INTERVAL,
     DOMAIN,
 )
+from custom_components.mains_monitor.validation import vol
 from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntryState,

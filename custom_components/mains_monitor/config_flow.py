@@ -6,8 +6,6 @@ from collections.abc import Coroutine
 import math
 from typing import Any
 
-import voluptuous as vol
-
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigEntryState,
@@ -68,6 +66,7 @@ from .probe import (
     async_send_ecm_command,
 )
 from .protocol.ecm1240 import MODEL_ECM_1220, EcmPacket, realtime_command
+from .validation import vol
 
 MFM_TITLE = "Mains frequency board"
 
