@@ -1,9 +1,9 @@
 """Measure the ECM-1240 parser against siobrultech-protocols' PacketProtocol on the same bytes.
 
-Needs requirements_bench.txt installed in the virtual environment:
+Needs requirements_bench.txt installed in the newest release's environment:
 
-    .venv/bin/pip install -r requirements_bench.txt
-    .venv/bin/python scripts/benchmark_ecm.py [--packets 20000] [--rounds 5] [--seed 1240]
+    bash scripts/setup --bench
+    bash scripts/py314 newest python scripts/benchmark_ecm.py [--packets 20000] [--rounds 5] [--seed 1240]
 
 Both parsers read one stream of realistic ECM-1240 packets, chunked as a serial line delivers it
 (a mix of 1-, 8- and 64-byte reads), in the same process, in alternating rounds; the median round
@@ -31,7 +31,7 @@ try:
     )
 except ImportError as err:
     sys.exit(
-        f"{err}: install requirements_bench.txt into the virtual environment first"
+        f"{err}: install requirements_bench.txt first (bash scripts/setup --bench)"
     )
 
 # Run as a script from anywhere: the repository root holds the integration's package.

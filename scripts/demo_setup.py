@@ -273,7 +273,7 @@ def wait_until_up(client: Client, pid: int) -> set[str]:
         # The HTTP server starts once the frontend (and with it onboarding) is set up.
         try:
             steps = open_onboarding_steps(client)
-        except (urllib.error.URLError, ConnectionError):
+        except urllib.error.URLError, ConnectionError:
             pass
         else:
             print(f"Home Assistant answers after {time.monotonic() - start:.0f} s")

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from enum import StrEnum
+import logging
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 from unittest.mock import PropertyMock, patch
 
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.syrupy import (
+    HomeAssistantSnapshotExtension,
+    HomeAssistantSnapshotSerializer,
+)
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.mains_monitor import PLATFORMS
@@ -33,6 +38,37 @@ from tests.helpers import Clock, wait_for_connection
 
 # The frozen clock's start: readings are stamped with it on arrival.
 START = "2026-11-22 12:00:00+00:00"
+# How Home Assistant's frame helper words a report of an integration's outdated use of its API.
+REPORT_WORDS = ("Detected that custom integration", "will stop working", "deprecated")
+OURS = (f"'{DOMAIN}'", f"custom_components/{DOMAIN}", f"custom_components.{DOMAIN}")
+
+
+class DeprecationReports(logging.Handler):
+    """Keeps every log line in which Home Assistant reports this integration's outdated use of its API."""
+
+    def __init__(self) -> None:
+        """Collect warnings and worse."""
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Keep the record if it is such a report."""
+        message = record.getMessage()
+        if any(name in message for name in OURS) and any(
+            words in message for words in REPORT_WORDS
+        ):
+            self.messages.append(message)
+
+
+@pytest.fixture(autouse=True)
+def no_deprecation_reports() -> Iterator[None]:
+    """Fail a test in which Home Assistant reports this integration (set-up and teardown included)."""
+    reports = DeprecationReports()
+    root = logging.getLogger()
+    root.addHandler(reports)
+    yield
+    root.removeHandler(reports)
+    assert reports.messages == []
 
 
 @pytest.fixture(autouse=True)
@@ -40,10 +76,43 @@ def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load the integration from custom_components."""
 
 
+def _core_enum(key: object) -> bool:
+    """Whether a dict key is one of Home Assistant's own string enums."""
+    return isinstance(key, StrEnum) and type(key).__module__.startswith(
+        "homeassistant."
+    )
+
+
+class StableSnapshotSerializer(HomeAssistantSnapshotSerializer):
+    """Home Assistant's serializer, with its own enum dict keys written as their strings.
+
+    From 2026.10, state attributes and capabilities are keyed by StrEnum members that
+    equal the strings earlier releases use; written as strings, one snapshot holds for both.
+    """
+
+    @classmethod
+    def _serialize(cls, data: Any, **kwargs: Any) -> str:
+        """Turn Home Assistant's enum keys into plain strings, then serialize as it does."""
+        if isinstance(data, dict) and any(_core_enum(key) for key in data):
+            data = type(data)(
+                {
+                    str(key) if _core_enum(key) else key: value
+                    for key, value in data.items()
+                }
+            )
+        return super()._serialize(data, **kwargs)
+
+
+class StableSnapshotExtension(HomeAssistantSnapshotExtension):
+    """Home Assistant's snapshots, the same on every release tested."""
+
+    serializer_class = StableSnapshotSerializer
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Snapshots without random ids."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    """Snapshots without random ids, alike on every release tested."""
+    return snapshot.use_extension(StableSnapshotExtension)
 
 
 @pytest.fixture

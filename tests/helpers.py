@@ -19,9 +19,10 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.mains_monitor.const import DOMAIN, LOGGER, ConnectionState
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant import loader
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.helpers.event import async_track_state_change_event
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 
@@ -72,6 +73,25 @@ def outage_logs(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
     lost = sum("is unavailable" in r.getMessage() for r in records)
     back = sum("sending valid data again" in r.getMessage() for r in records)
     return lost, back
+
+
+async def submit_options(
+    hass: HomeAssistant, flow: ConfigFlowResult, user_input: dict[str, Any]
+) -> ConfigFlowResult:
+    """Submit an options form; an entry that was not set up is unloaded again after saving.
+
+    Saved options that changed reload the entry, which sets up one that was not loaded.
+    """
+    entry = hass.config_entries.async_get_known_entry(flow["handler"])
+    was_loaded = entry.state is ConfigEntryState.LOADED
+    result = await hass.config_entries.options.async_configure(
+        flow["flow_id"], user_input
+    )
+    if result["type"] is FlowResultType.CREATE_ENTRY and not was_loaded:
+        await hass.async_block_till_done()
+        if entry.state is ConfigEntryState.LOADED:
+            assert await hass.config_entries.async_unload(entry.entry_id)
+    return result
 
 
 class Clock:

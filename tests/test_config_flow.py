@@ -17,7 +17,6 @@ from unittest.mock import patch
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import serialx
-import voluptuous as vol
 
 from custom_components.mains_monitor.const import (
     CONF_CALIBRATION_OFFSET,
@@ -31,6 +30,7 @@ from custom_components.mains_monitor.const import (
 )
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from custom_components.mains_monitor.protocol.mfm import LineFormat
+from custom_components.mains_monitor.validation import vol
 from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntryState,

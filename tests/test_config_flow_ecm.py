@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import voluptuous as vol
 
 from custom_components.mains_monitor.const import (
     CONF_DEVICE_ID,
@@ -30,6 +29,7 @@ from custom_components.mains_monitor.const import (
     CONF_UPDATE_INTERVAL,
     DOMAIN,
 )
+from custom_components.mains_monitor.validation import vol
 from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntryState,
@@ -42,7 +42,7 @@ from homeassistant.helpers.translation import async_get_translations
 from simulator.ecm1240 import EcmCommandPort, EcmModel, EcmUnit, Loads
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
-from tests.helpers import Clock
+from tests.helpers import Clock, submit_options
 
 type Link = PtyLink | TcpLink
 
@@ -100,6 +100,17 @@ class UnitOnLink:
             await asyncio.sleep(PACE)
             if self.clock is not None and (not self.received or not self.answering):
                 self.clock.tick(STEP)
+
+    async def taken(self, expected: bytes) -> bytes:
+        """What the host wrote, once the unit has read as much as `expected` (100 steps at most).
+
+        The host may close the port right after its last write, before the unit's next step.
+        """
+        for _ in range(100):
+            if len(self.received) >= len(expected):
+                break
+            await asyncio.sleep(PACE)
+        return bytes(self.received)
 
     async def _step(self, port: EcmCommandPort) -> None:
         """Take what the host wrote and answer it; otherwise stream, if streaming."""
@@ -757,15 +768,6 @@ async def start_options(
     return await hass.config_entries.options.async_init(entry.entry_id)
 
 
-async def submit_options(
-    hass: HomeAssistant, flow: ConfigFlowResult, user_input: dict[str, Any]
-) -> ConfigFlowResult:
-    """Submit the options form."""
-    return await hass.config_entries.options.async_configure(
-        flow["flow_id"], user_input
-    )
-
-
 def section_fields(result: ConfigFlowResult, channel: str) -> dict[str, list[str]]:
     """A channel section's fields, each with the options of its selector."""
     channel_section = form_schema(result).schema[channel]
@@ -1118,7 +1120,7 @@ async def test_reading_the_settings_stores_the_firmware(
         CONF_PORT: str(ecm_link.path),
         CONF_FIRMWARE: "1.035",
     }
-    assert device.received == POLL + SETTINGS_QUERY
+    assert await device.taken(POLL + SETTINGS_QUERY) == POLL + SETTINGS_QUERY
     assert await hass.config_entries.async_unload(result["result"].entry_id)
 
 
@@ -1159,7 +1161,7 @@ async def test_settings_arriving_after_their_ack_are_read_whole(
     )
 
     assert result["data"][CONF_FIRMWARE] == "1.035"
-    assert device.received == POLL + SETTINGS_QUERY
+    assert await device.taken(POLL + SETTINGS_QUERY) == POLL + SETTINGS_QUERY
     assert await hass.config_entries.async_unload(result["result"].entry_id)
 
 

@@ -14,6 +14,7 @@ not_a_number form error, anything else is refused with InvalidData.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import os
@@ -45,6 +46,7 @@ from custom_components.mains_monitor.energy import CHANNELS, POLARIZED_CHANNELS
 from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from tests.helpers import submit_options
 
 TRANSLATIONS = (
     Path(__file__).parents[1]
@@ -175,6 +177,29 @@ def closed(socket_enabled: None) -> int:
     return closed_tcp_port()
 
 
+@pytest.fixture
+def no_name_resolves(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Host names fail to resolve as they do where no DNS answers for them.
+
+    The harness raises RuntimeError for any name instead, which no real resolver does;
+    addresses still go through its checks.
+    """
+    resolve = socket.getaddrinfo
+
+    def getaddrinfo(host: str | bytes | None, *args: Any, **kwargs: Any) -> Any:
+        """Refuse names with the resolver's own error; pass addresses on."""
+        name = host.decode(errors="replace") if isinstance(host, bytes) else host
+        if name and name != "localhost":
+            try:
+                ipaddress.ip_address(name)
+            except ValueError:
+                msg = "Name or service not known"
+                raise socket.gaierror(socket.EAI_NONAME, msg) from None
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
 @FUZZ
 @given(kind=st.sampled_from(DeviceKind), data=st.data())
 async def test_any_port_text_gives_a_form_error(
@@ -183,6 +208,7 @@ async def test_any_port_text_gives_a_form_error(
     taken: str,
     closed: int,
     not_a_port: Path,
+    no_name_resolves: None,
     kind: DeviceKind,
     data: st.DataObject,
 ) -> None:
@@ -226,7 +252,7 @@ def as_number(value: Any) -> float | None:
     """What a number box makes of a value: float() as voluptuous coerces it; None if it cannot."""
     try:
         return float(value)
-    except (TypeError, ValueError):
+    except TypeError, ValueError:
         return None
 
 
@@ -298,9 +324,7 @@ async def configure_options(
         entry.add_to_hass(hass)
     flow = await hass.config_entries.options.async_init(entry.entry_id)
     try:
-        result = await hass.config_entries.options.async_configure(
-            flow["flow_id"], user_input
-        )
+        result = await submit_options(hass, flow, user_input)
     except InvalidData:
         hass.config_entries.options.async_abort(flow["flow_id"])
         return None

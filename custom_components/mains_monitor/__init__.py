@@ -27,7 +27,6 @@ async def async_setup_entry(
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start()
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     return True
 
 
@@ -47,11 +46,3 @@ async def async_remove_entry(
     """Delete what the entry stored (grid time, energy ledger) and its issues."""
     await entry_store(hass, entry).async_remove()
     async_clear(hass, entry)
-
-
-async def _async_options_updated(
-    hass: HomeAssistant, entry: MainsMonitorConfigEntry
-) -> None:
-    """Apply new options by reloading; a reconfigure flow reloads by itself."""
-    if entry.options != entry.runtime_data.options:
-        hass.config_entries.async_schedule_reload(entry.entry_id)

@@ -6,14 +6,13 @@ from collections.abc import Coroutine
 import math
 from typing import Any
 
-import voluptuous as vol
-
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
+    OptionsFlowWithReload,
 )
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
@@ -67,6 +66,7 @@ from .probe import (
     async_send_ecm_command,
 )
 from .protocol.ecm1240 import MODEL_ECM_1220, EcmPacket, realtime_command
+from .validation import vol
 
 MFM_TITLE = "Mains frequency board"
 
@@ -435,8 +435,11 @@ def _not_numbers(user_input: dict[str, Any]) -> dict[str, str]:
     }
 
 
-class MainsMonitorOptionsFlow(OptionsFlow):
-    """Tunes how readings are aggregated and when silence means an outage."""
+class MainsMonitorOptionsFlow(OptionsFlowWithReload):
+    """Tunes how readings are aggregated and when silence means an outage.
+
+    Saved options that differ from the entry's reload it; unchanged ones do not.
+    """
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None

@@ -53,8 +53,7 @@ async def open_port(port: str) -> serialx.AsyncSerial:
         raise InvalidPortError(msg)
     serial = serialx.async_serial_for_url(port, baudrate=BAUDRATE)
     try:
-        async with asyncio.timeout(OPEN_TIMEOUT):
-            await serial.open()
+        await _open(serial)
     except (ValueError, serialx.common.UnknownUriScheme) as err:
         raise InvalidPortError(str(err)) from err
     except FileNotFoundError as err:
@@ -67,6 +66,28 @@ async def open_port(port: str) -> serialx.AsyncSerial:
     except (OSError, serialx.SerialException) as err:
         raise CannotConnectError(str(err)) from err
     return serial
+
+
+async def _open(serial: serialx.AsyncSerial) -> None:
+    """Open within OPEN_TIMEOUT; cancelled meanwhile, let the open end, then close the port.
+
+    Cancelling serialx while the OS opens a device makes Python 3.14 log the open's
+    failure as an unhandled error ("exception in shielded future").
+    """
+    opening = asyncio.ensure_future(serial.open())
+    try:
+        await asyncio.wait((opening,), timeout=OPEN_TIMEOUT)
+    except asyncio.CancelledError:
+        await asyncio.wait((opening,), timeout=OPEN_TIMEOUT)
+        if opening.done() and not opening.cancelled() and opening.exception() is None:
+            await serial.close()
+        opening.cancel()
+        raise
+    if not opening.done():
+        opening.cancel()
+        await asyncio.wait((opening,))
+        raise TimeoutError
+    opening.result()
 
 
 class SerialConnection:

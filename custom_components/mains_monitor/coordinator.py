@@ -65,8 +65,6 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         # The port's own state; the Connection sensor shows `shown_connection_state`.
         self.connection_state = ConnectionState.CONNECTING
         self._in_outage = False
-        # What this coordinator was built with: a change of options means a reload.
-        self.options = dict(entry.options)
         self.connection = SerialConnection(
             entry.data[CONF_PORT],
             self,

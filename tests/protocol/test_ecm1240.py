@@ -111,7 +111,7 @@ class Wire:
         )
 
     @classmethod
-    def of(cls, packet: EcmPacket) -> "Wire":
+    def of(cls, packet: EcmPacket) -> Wire:
         """Return the fields that encode a decoded packet again (reserved bytes zero)."""
         is_1240 = packet.model == "ECM-1240"
         return cls(
