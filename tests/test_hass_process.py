@@ -10,10 +10,11 @@ compiled after the restart, and the log.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +23,7 @@ from typing import Any
 import pytest
 
 from custom_components.mains_monitor.const import DOMAIN
+from custom_components.mains_monitor.protocol.ecm1240 import EcmParser
 from scripts import demo_setup
 from scripts.demo_setup import Client, WebSocket
 from tests.ser2net import free_port, is_listening
@@ -106,10 +108,11 @@ class HassProcess:
         return code
 
     def kill(self) -> None:
-        """End a process the test left running."""
+        """End the process at once, as a crash or a power cut does."""
         if self.process is not None:
             self.process.kill()
             self.process.wait()
+            self.process = None
 
     def log(self) -> str:
         """Everything Home Assistant logged."""
@@ -256,12 +259,58 @@ def stored(config: Path) -> dict[str, Any]:
     return saved
 
 
+def power_cut(hass: HassProcess, ecm_port: str, client: Client) -> dict[str, float]:
+    """Kill Home Assistant after the states moved past the last save, then restart the unit.
+
+    Returns the states read last before the cut.
+
+    The recorder commits every second; the ledger is saved at most a minute after
+    new data. Three seconds after the last state read, and five after the save, the
+    recorder holds newer totals than the ledger.
+    """
+    last = numbers(client)
+    read_at = time.monotonic()
+    wait_until(
+        lambda: (
+            time.monotonic() - read_at >= 3
+            and datetime.now(UTC)
+            - datetime.fromisoformat(stored(hass.config)["ledger"]["saved_at"])
+            >= timedelta(seconds=5)
+        ),
+        90,
+        "a moment well after the last save",
+    )
+    hass.kill()
+    reset_unit(ecm_port)
+    return last
+
+
+def reset_unit(port: str) -> None:
+    """Restart the simulated unit with its own command, `RQS RLP`, as a power cut does."""
+    host, number = port.removeprefix("socket://").split(":")
+    parser = EcmParser()
+    with socket.create_connection((host, int(number)), timeout=10) as link:
+        counters = {packet.reset_counter for packet in parser.feed(link.recv(4096))}
+        for chunk in (b"\xfc", b"RQS", b"RLP"):
+            link.sendall(chunk)
+            time.sleep(0.2)
+        after = wait_until(
+            lambda: {p.reset_counter for p in parser.feed(link.recv(4096))} - counters,
+            10,
+            "a packet after the unit's restart",
+        )
+    assert after
+
+
 @pytest.mark.timeout(900)
 @pytest.mark.usefixtures("socket_enabled")
-def test_a_sigterm_and_a_new_start_continue_totals_and_grid_time(
+def test_a_sigterm_a_new_start_and_a_power_cut(
     home_assistant: HassProcess, simulators: dict[str, str]
 ) -> None:
-    """Totals never drop, the grid time goes on, and the recorder sees no new cycle."""
+    """A stop and a power cut that restarts the unit as well: no total ever drops.
+
+    After the SIGTERM the grid time goes on and the recorder sees no new cycle.
+    """
     started = datetime.now(UTC)
     client = home_assistant.start()
     demo_setup.add_entry(client, demo_setup.MFM, simulators["mfm"])
@@ -311,8 +360,15 @@ def test_a_sigterm_and_a_new_start_continue_totals_and_grid_time(
         assert values == sorted(values), entity_id
         if entity_id in STEADY_LOADS:
             assert values[-1] > before[entity_id], entity_id
+
+    before_cut = power_cut(home_assistant, simulators["ecm1240"], client)
+    client = home_assistant.start()
+    after_cut = wait_until(lambda: all_numbers(client, energy_sensors), 120, "states")
+    for entity_id in energy:
+        assert after_cut[entity_id] >= before_cut[entity_id], entity_id
     assert home_assistant.stop() == 0
     log = home_assistant.log()
+    assert "continue from their last recorded states" in log
     assert "Detected new cycle" not in log
     assert "not strictly increasing" not in log
     # No traceback through the integration, no warning or error that names it
