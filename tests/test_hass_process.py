@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from typing import Any
+import urllib.request
 
 import pytest
 
@@ -250,6 +251,16 @@ def period_of(moment: datetime) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+def brand_image(client: Client, image: str) -> bytes:
+    """An image of the integration as Home Assistant serves it to its web UI."""
+    request = urllib.request.Request(
+        f"{client.url}/api/brands/integration/{DOMAIN}/{image}?placeholder=no",
+        headers={"Authorization": f"Bearer {client.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return bytes(response.read())
+
+
 def stored(config: Path) -> dict[str, Any]:
     """What the integration's entries saved, by what they are: grid time or ledger."""
     saved = {}
@@ -316,6 +327,9 @@ def test_a_sigterm_a_new_start_and_a_power_cut(
     demo_setup.add_entry(client, demo_setup.MFM, simulators["mfm"])
     demo_setup.add_entry(client, demo_setup.ECM, simulators["ecm1240"])
     demo_setup.configure_ecm(client, demo_setup.ecm_entry_id(client))
+    # The integrations page shows the integration's own icon.
+    brand = REPOSITORY / "custom_components" / DOMAIN / "brand"
+    assert brand_image(client, "icon.png") == (brand / "icon.png").read_bytes()
     # House and five AUX circuits with one total each, solar with two.
     energy_sensors = 6 + 2
 
