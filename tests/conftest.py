@@ -36,6 +36,8 @@ from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
 from tests.helpers import Clock, wait_for_connection
 
+# The ESPHome serial proxy fixtures.
+pytest_plugins = ["tests.esphome"]
 # The frozen clock's start: readings are stamped with it on arrival.
 START = "2026-11-22 12:00:00+00:00"
 # How Home Assistant's frame helper words a report of an integration's outdated use of its API.
