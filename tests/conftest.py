@@ -144,6 +144,15 @@ def mfm_link(tmp_path: Path) -> Iterator[PtyLink]:
 
 
 @pytest.fixture
+def by_id(tmp_path: Path) -> Iterator[Path]:
+    """The by-id directory of udev, where the test may add links."""
+    directory = tmp_path / "by-id"
+    directory.mkdir()
+    with patch("custom_components.mains_monitor.ports.BY_ID_DIR", directory):
+        yield directory
+
+
+@pytest.fixture
 def mock_config_entry(mfm_link: PtyLink) -> MockConfigEntry:
     """An entry for the board on the pty."""
     return MockConfigEntry(

@@ -12,7 +12,6 @@ import pwd
 import random
 import socket
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -456,15 +455,6 @@ async def test_a_port_already_set_up_is_refused_on_the_port_step(
 
 
 # --- stable port names ---------------------------------------------------------
-
-
-@pytest.fixture
-def by_id(tmp_path: Path) -> Iterator[Path]:
-    """The by-id directory of udev, where the test may add links."""
-    directory = tmp_path / "by-id"
-    directory.mkdir()
-    with patch("custom_components.mains_monitor.ports.BY_ID_DIR", directory):
-        yield directory
 
 
 async def test_a_typed_device_path_is_stored_by_its_stable_name(

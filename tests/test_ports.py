@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 import sys
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -87,22 +86,28 @@ async def test_a_proxy_that_is_gone_is_the_readers_to_retry(
 # --- adapters that moved --------------------------------------------------------
 
 
-@pytest.fixture
-def by_id(tmp_path: Path) -> Iterator[Path]:
-    """The by-id directory of udev, where the test may add links."""
-    directory = tmp_path / "by-id"
-    directory.mkdir()
-    with patch("custom_components.mains_monitor.ports.BY_ID_DIR", directory):
-        yield directory
+type Attach = Callable[..., list[str]]
 
 
 @pytest.fixture
-def usb_module() -> Any:
-    """Home Assistant's usb integration, imported as when it is set up."""
-    return pytest.importorskip(
+def attach(monkeypatch: pytest.MonkeyPatch) -> Attach:
+    """Attach a stand-in for 2026.11's helper to the real usb module; its calls are returned.
+
+    `usb.async_find_moved_serial_port` is new in Home Assistant 2026.11, which cannot
+    be installed here (no test plugin pins it), so the tests that need it attach one.
+    """
+    usb = pytest.importorskip(
         "homeassistant.components.usb",
         reason="usb imports serialx's ESPHome platform here, which needs aioesphomeapi",
     )
+
+    def attach_helper(moved_to: str | None, *, coroutine: bool = True) -> list[str]:
+        calls: list[str] = []
+        helper = stand_in(moved_to, calls, coroutine=coroutine)
+        monkeypatch.setattr(usb, MOVED_HELPER, helper, raising=False)
+        return calls
+
+    return attach_helper
 
 
 async def test_without_the_helper_a_vanished_port_stays(
@@ -141,22 +146,17 @@ async def test_a_vanished_port_is_followed_to_its_adapter(
     mock_config_entry: MockConfigEntry,
     mfm_link: PtyLink,
     by_id: Path,
-    usb_module: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    attach: Attach,
     coroutine: bool,
 ) -> None:
     """A by-id path that is gone becomes where Home Assistant found the adapter.
 
-    `usb.async_find_moved_serial_port` is new in Home Assistant 2026.11, which cannot
-    be installed here (no test plugin pins it): a stand-in is attached to the real
-    usb module for the test.
+    The helper is a stand-in (see `attach`): 2026.11 cannot be installed here.
     """
     gone = str(by_id / "usb-FTDI_FT232R_USB_UART_A10K0000-if00-port0")
     now = by_id / "usb-FTDI_FT232R_USB_UART_A10K0000-if00-port1"
     now.symlink_to(mfm_link.path)
-    calls: list[str] = []
-    helper = stand_in(str(now), calls, coroutine=coroutine)
-    monkeypatch.setattr(usb_module, MOVED_HELPER, helper, raising=False)
+    calls = attach(str(now), coroutine=coroutine)
     entry = with_port(mock_config_entry, gone)
 
     await set_up(hass, entry)
@@ -175,18 +175,14 @@ async def test_only_a_vanished_by_id_port_is_looked_up(
     mock_config_entry: MockConfigEntry,
     mfm_link: PtyLink,
     by_id: Path,
-    usb_module: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    attach: Attach,
     port: str,
 ) -> None:
     """A by-id link that exists, another path or a URL is never looked up."""
     if port == "present":
         (by_id / "usb-present").symlink_to(mfm_link.path)
         port = str(by_id / "usb-present")
-    calls: list[str] = []
-    monkeypatch.setattr(
-        usb_module, MOVED_HELPER, stand_in(None, calls, coroutine=True), raising=False
-    )
+    calls = attach(None)
     entry = with_port(mock_config_entry, port)
 
     await set_up(hass, entry)
@@ -199,15 +195,11 @@ async def test_an_adapter_home_assistant_cannot_find_keeps_its_port(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     by_id: Path,
-    usb_module: Any,
-    monkeypatch: pytest.MonkeyPatch,
+    attach: Attach,
 ) -> None:
     """The helper finds nothing: the port stays, and the reader reports it missing."""
     gone = str(by_id / "usb-gone")
-    calls: list[str] = []
-    monkeypatch.setattr(
-        usb_module, MOVED_HELPER, stand_in(None, calls, coroutine=True), raising=False
-    )
+    calls = attach(None)
     entry = with_port(mock_config_entry, gone)
 
     await set_up(hass, entry)
