@@ -36,6 +36,8 @@ from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
 from tests.helpers import Clock, wait_for_connection
 
+# The ESPHome serial proxy fixtures.
+pytest_plugins = ["tests.esphome"]
 # The frozen clock's start: readings are stamped with it on arrival.
 START = "2026-11-22 12:00:00+00:00"
 # How Home Assistant's frame helper words a report of an integration's outdated use of its API.
@@ -139,6 +141,15 @@ def mfm_link(tmp_path: Path) -> Iterator[PtyLink]:
     link.open()
     yield link
     link.close()
+
+
+@pytest.fixture
+def by_id(tmp_path: Path) -> Iterator[Path]:
+    """The by-id directory of udev, where the test may add links."""
+    directory = tmp_path / "by-id"
+    directory.mkdir()
+    with patch("custom_components.mains_monitor.ports.BY_ID_DIR", directory):
+        yield directory
 
 
 @pytest.fixture

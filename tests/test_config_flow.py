@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from itertools import cycle, islice, repeat
 import os
@@ -12,11 +12,9 @@ import pwd
 import random
 import socket
 from typing import Any
-from unittest.mock import patch
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import serialx
 
 from custom_components.mains_monitor.const import (
     CONF_CALIBRATION_OFFSET,
@@ -38,9 +36,10 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from homeassistant.helpers.selector import SelectOptionDict, SelectSelector
+from homeassistant.helpers.selector import SerialPortSelector
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
+from tests.esphome import EspHome, proxy_url
 from tests.helpers import Clock
 
 type Link = PtyLink | TcpLink
@@ -178,13 +177,6 @@ def suggested(result: ConfigFlowResult) -> dict[str, Any]:
         for key in form_schema(result).schema
         if key.description and "suggested_value" in key.description
     }
-
-
-def port_options(result: ConfigFlowResult) -> list[SelectOptionDict | str]:
-    """The options of a form's port picker."""
-    selector: SelectSelector = form_schema(result).schema[CONF_PORT]
-    options: Sequence[SelectOptionDict | str] = selector.config["options"]
-    return list(options)
 
 
 async def start_port_step(hass: HomeAssistant) -> ConfigFlowResult:
@@ -465,31 +457,6 @@ async def test_a_port_already_set_up_is_refused_on_the_port_step(
 # --- stable port names ---------------------------------------------------------
 
 
-@pytest.fixture
-def by_id(tmp_path: Path) -> Iterator[Path]:
-    """The by-id directory of udev, where the test may add links."""
-    directory = tmp_path / "by-id"
-    directory.mkdir()
-    with patch("custom_components.mains_monitor.ports.BY_ID_DIR", directory):
-        yield directory
-
-
-async def test_detected_ports_are_offered_by_their_stable_names(
-    hass: HomeAssistant, by_id: Path
-) -> None:
-    """The picker names each detected port by its by-id link."""
-    detected = await serialx.async_list_serial_ports()
-    expected = []
-    for index, port in enumerate(detected):
-        link = by_id / f"usb-FTDI_FT232R_USB_UART_A10K{index:04d}-if00-port0"
-        link.symlink_to(port.resolved_device)
-        expected.append({"value": str(link), "label": f"{link} ({port.description})"})
-
-    result = await start_port_step(hass)
-
-    assert port_options(result) == expected
-
-
 async def test_a_typed_device_path_is_stored_by_its_stable_name(
     hass: HomeAssistant,
     mfm_link: PtyLink,
@@ -727,3 +694,61 @@ async def test_options_out_of_range_are_refused(
 
     assert refused.value.path == [key]
     assert mock_config_entry.options == DEFAULTS
+
+
+# --- the port picker and ESPHome serial proxies ----------------------------------
+
+
+async def test_the_port_picker_is_home_assistants(hass: HomeAssistant) -> None:
+    """Home Assistant's serial port picker, recommending ports for this integration."""
+    result = await start_port_step(hass)
+
+    selector = form_schema(result).schema[CONF_PORT]
+    assert isinstance(selector, SerialPortSelector)
+    assert selector.config == {"extra_recommended_domains": [DOMAIN]}
+
+
+async def test_a_proxy_of_a_loaded_esphome_is_read_like_a_port(
+    hass: HomeAssistant, mfm_link: PtyLink, boards: Boards, esphome: EspHome
+) -> None:
+    """The proxy's URL is opened through serialx and stored as it is."""
+    url = proxy_url("01JESPHOMEENTRY")
+    esphome.proxies[url] = str(mfm_link.path)
+    esphome.load()
+    boards.play(mfm_link, readings(MfmBoard()))
+    flow = await start_port_step(hass)
+
+    result = await submit_port(hass, flow, url)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {
+        CONF_DEVICE_KIND: "mfm",
+        CONF_PORT: url,
+        CONF_LINE_FORMAT: LineFormat.P4,
+    }
+    assert result["result"].state is ConfigEntryState.LOADED
+
+
+async def test_a_proxy_before_esphome_has_loaded_is_a_form_error(
+    hass: HomeAssistant, esphome: EspHome
+) -> None:
+    """The usb integration's stub refuses to open until ESPHome loads: the form says so."""
+    flow = await start_port_step(hass)
+
+    result = await submit_port(hass, flow, proxy_url("01JESPHOMEENTRY"))
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PORT: "proxy_not_ready"}
+
+
+async def test_a_proxy_that_is_gone_cannot_connect(
+    hass: HomeAssistant, esphome: EspHome
+) -> None:
+    """A proxy whose ESPHome device is no longer set up cannot be opened."""
+    esphome.load()
+    flow = await start_port_step(hass)
+
+    result = await submit_port(hass, flow, proxy_url("01JREMOVEDENTRY"))
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PORT: "cannot_connect"}

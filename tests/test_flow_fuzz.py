@@ -106,7 +106,10 @@ def port_texts(tmp: Path, closed: int) -> st.SearchStrategy[tuple[str, str | Non
         lambda path: (path, "cannot_connect")
     )
     blank = st.text(" \t\r\n", max_size=4).map(lambda text: (text, "invalid_port"))
-    unknown = st.sampled_from(["foo", "http", "loop", "spy", "hwgrep", "esphome"])
+    # esphome-hass:// (ESPHome serial proxies) has no handler until usb or ESPHome loads.
+    unknown = st.sampled_from(
+        ["foo", "http", "loop", "spy", "hwgrep", "esphome", "esphome-hass"]
+    )
     scheme = st.sampled_from(["socket", "rfc2217", "tcp"])
     host = st.sampled_from(["host", "127.0.0.1", "[::1]"])
     # Names that never resolve, and a malformed address: no error is promised.

@@ -163,6 +163,7 @@ def test_every_error_the_flow_can_show_is_translated() -> None:
         "no_data",
         "wrong_device",
         "no_signal",
+        "proxy_not_ready",
     }
     keys = {reason_key(reason, kind) for reason in reasons for kind in DeviceKind}
     assert sorted(keys - translations("en")["config"]["error"].keys()) == []

@@ -5,10 +5,12 @@ from __future__ import annotations
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_DEVICE_KIND, DeviceKind
+from .connection import async_ensure_proxy_ready
+from .const import CONF_DEVICE_KIND, CONF_PORT, DeviceKind
 from .coordinator import MainsMonitorConfigEntry, entry_store
 from .ecm_coordinator import EcmCoordinator
 from .mfm_coordinator import MfmCoordinator
+from .ports import async_follow_moved_port
 from .repairs import async_clear
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
@@ -22,6 +24,8 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: MainsMonitorConfigEntry
 ) -> bool:
     """Start reading the entry's device."""
+    await async_follow_moved_port(hass, entry)
+    await async_ensure_proxy_ready(entry.data[CONF_PORT])
     coordinator = COORDINATORS[DeviceKind(entry.data[CONF_DEVICE_KIND])](hass, entry)
     await coordinator.async_restore()
     entry.runtime_data = coordinator

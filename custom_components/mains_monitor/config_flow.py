@@ -24,6 +24,8 @@ from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
+    SerialPortSelector,
+    SerialPortSelectorConfig,
     TextSelector,
 )
 
@@ -57,7 +59,7 @@ from .const import (
 )
 from .energy import CHANNELS, POLARIZED_CHANNELS
 from .errors import MainsMonitorError, reason_key
-from .ports import async_list_ports, stable_port
+from .ports import stable_port
 from .probe import (
     EcmProbeResult,
     async_probe_ecm,
@@ -248,7 +250,7 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="port",
-            data_schema=await self._async_port_schema(user_input),
+            data_schema=self._port_schema(user_input),
             errors=errors,
         )
 
@@ -343,7 +345,7 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=await self._async_port_schema(user_input or dict(entry.data)),
+            data_schema=self._port_schema(user_input or dict(entry.data)),
             errors=errors,
         )
 
@@ -399,16 +401,12 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
             errors[field] = reason_key(err.reason, self._device_kind)
             return None
 
-    async def _async_port_schema(self, current: dict[str, Any] | None) -> vol.Schema:
-        """A port picker with the detected ports that also takes a typed path or URL."""
+    def _port_schema(self, current: dict[str, Any] | None) -> vol.Schema:
+        """Home Assistant's port picker: detected ports, ESPHome proxies or a typed path or URL."""
         schema = vol.Schema(
             {
-                vol.Required(CONF_PORT): SelectSelector(
-                    SelectSelectorConfig(
-                        options=await async_list_ports(self.hass),
-                        custom_value=True,
-                        mode=SelectSelectorMode.DROPDOWN,
-                    )
+                vol.Required(CONF_PORT): SerialPortSelector(
+                    SerialPortSelectorConfig(extra_recommended_domains=[DOMAIN])
                 )
             }
         )

@@ -10,6 +10,7 @@ import serialx
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
 
 from .const import BAUDRATE, DOMAIN, LOGGER, ConnectionState
 from .errors import (
@@ -20,6 +21,7 @@ from .errors import (
     NoDataError,
     PermissionDeniedError,
     PortNotFoundError,
+    ProxyNotReadyError,
 )
 
 # Doubling from 1 s reaches the 60 s cap after six failures: quick after a blip,
@@ -31,6 +33,9 @@ OPEN_TIMEOUT = 10.0
 READ_SIZE = 4096
 # At 19200 baud a unit acknowledges a command chunk within milliseconds.
 ACK_TIMEOUT = 1.0
+# ESPHome serial proxies; Home Assistant's usb integration registers a stand-in
+# for them with serialx that refuses to open until ESPHome has loaded.
+PROXY_SCHEME = "esphome-hass://"
 
 
 class ConnectionListener(Protocol):
@@ -56,6 +61,8 @@ async def open_port(port: str) -> serialx.AsyncSerial:
         await _open(serial)
     except (ValueError, serialx.common.UnknownUriScheme) as err:
         raise InvalidPortError(str(err)) from err
+    except ConfigEntryNotReady as err:
+        raise ProxyNotReadyError(str(err)) from err
     except FileNotFoundError as err:
         raise PortNotFoundError(str(err)) from err
     except PermissionError as err:
@@ -66,6 +73,26 @@ async def open_port(port: str) -> serialx.AsyncSerial:
     except (OSError, serialx.SerialException) as err:
         raise CannotConnectError(str(err)) from err
     return serial
+
+
+async def async_ensure_proxy_ready(port: str) -> None:
+    """Retry the entry's set-up later while its ESPHome proxy cannot open yet.
+
+    Other faults are left to the reader, which retries them in the background.
+    """
+    if not port.startswith(PROXY_SCHEME):
+        return
+    try:
+        serial = await open_port(port)
+    except ProxyNotReadyError as err:
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="proxy_not_ready",
+            translation_placeholders={"port": serialx.redact_uri(port)},
+        ) from err
+    except MainsMonitorError:
+        return
+    await serial.close()
 
 
 async def _open(serial: serialx.AsyncSerial) -> None:

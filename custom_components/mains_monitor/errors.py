@@ -64,3 +64,9 @@ class NoSignalError(MainsMonitorError):
     """The board answers but reports no mains signal."""
 
     reason = "no_signal"
+
+
+class ProxyNotReadyError(MainsMonitorError):
+    """The port is an ESPHome serial proxy, and ESPHome has not loaded yet."""
+
+    reason = "proxy_not_ready"
