@@ -11,9 +11,8 @@ make one update interval, and the states are read right after it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from pathlib import Path
 from typing import Any, cast
 from unittest.mock import patch
 
@@ -247,15 +246,6 @@ class Simulation:
         entity = self.hass.states.get(f"{self.prefix}_{key}")
         assert entity is not None, f"{self.prefix}_{key}"
         return entity.state
-
-
-@pytest.fixture
-def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """The unit's port: a pseudo-terminal behind a stable path."""
-    link = PtyLink(tmp_path / "ttyECM")
-    link.open()
-    yield link
-    link.close()
 
 
 @pytest.fixture

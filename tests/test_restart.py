@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 import copy
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,15 +91,6 @@ def energy_states(hass: HomeAssistant) -> dict[str, float]:
 @pytest.fixture
 def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
     """Let a test start the recorder (`recorder_mock`) before its Home Assistant."""
-
-
-@pytest.fixture
-def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """The unit's port: a pseudo-terminal behind a stable path."""
-    link = PtyLink(tmp_path / "ttyECM")
-    link.open()
-    yield link
-    link.close()
 
 
 @pytest.fixture
