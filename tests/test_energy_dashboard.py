@@ -36,6 +36,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
+from scripts import demo_setup
 from simulator.ecm1240 import EcmModel, EcmUnit, Loads
 from simulator.links import PtyLink
 from tests.helpers import Clock, state
@@ -81,7 +82,15 @@ def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
 
 
 @pytest.fixture
-def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
+def channels() -> dict[str, dict[str, Any]]:
+    """The channel sections of the options: the house above."""
+    return CHANNELS
+
+
+@pytest.fixture
+def ecm_entry(
+    ecm_link: PtyLink, channels: dict[str, dict[str, Any]]
+) -> MockConfigEntry:
     """The house's ECM-1240 on the pty."""
     return MockConfigEntry(
         domain=DOMAIN,
@@ -92,7 +101,7 @@ def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
             CONF_DEVICE_ID: DEVICE_ID,
             CONF_MODEL: "ECM-1240",
         },
-        options={CONF_UPDATE_INTERVAL: INTERVAL, CONF_SILENCE_TIMEOUT: 60, **CHANNELS},
+        options={CONF_UPDATE_INTERVAL: INTERVAL, CONF_SILENCE_TIMEOUT: 60, **channels},
         entry_id=ENTRY_ID,
     )
 
@@ -219,5 +228,39 @@ async def test_every_power_sensor_passes_the_power_check(
     assert validation == {
         "energy_sources": [[]] * len(POWERS),
         "device_consumption": [],
+        "device_consumption_water": [],
+    }
+
+
+@pytest.mark.usefixtures("midday")
+@pytest.mark.parametrize("channels", [demo_setup.ECM_CHANNELS])
+async def test_the_demo_dashboard_is_accepted(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The demo's channels and Energy dashboard: stored as the demo saves them, no issue."""
+    registry = er.async_get(hass)
+    entities = {
+        entity.unique_id: entity.entity_id
+        for entity in er.async_entries_for_config_entry(registry, ENTRY_ID)
+    }
+    prefs = demo_setup.energy_preferences(entities, ENTRY_ID)
+
+    stored, validation = await save_and_validate(hass_ws_client, prefs)
+
+    assert {key: stored[key] for key in prefs} == prefs
+    assert [device["stat_rate"] for device in prefs["device_consumption"]] == [
+        f"{PREFIX}_{name}_power"
+        for name in (
+            "house",
+            "lighting",
+            "network_cabinet",
+            "garage",
+            "office",
+            "pulses",
+        )
+    ]
+    assert validation == {
+        "energy_sources": [[]],
+        "device_consumption": [[]] * 6,
         "device_consumption_water": [],
     }
