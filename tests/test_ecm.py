@@ -97,6 +97,32 @@ def kwh(watt_seconds: float) -> str:
     return f"{watt_seconds / WS_PER_KWH:.15}"
 
 
+def unit_entry(
+    link: PtyLink,
+    model: EcmModel,
+    channels: dict[str, dict[str, Any]],
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """An entry for unit 5, serial 434 on `link`, updated every INTERVAL s, with `channels`."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{model} {DEVICE_ID}",
+        data={
+            CONF_DEVICE_KIND: DeviceKind.ECM1240,
+            CONF_PORT: str(link.path),
+            CONF_DEVICE_ID: DEVICE_ID,
+            CONF_MODEL: str(model),
+        },
+        options={
+            CONF_UPDATE_INTERVAL: INTERVAL,
+            CONF_SILENCE_TIMEOUT: 60,
+            **(options or {}),
+            **channels,
+        },
+        entry_id=ENTRY_ID,
+    )
+
+
 class Simulation:
     """One simulated unit on the entry's pty, in step with the test's clock."""
 
@@ -274,23 +300,7 @@ def ecm_entry(
     poll_interval: int,
 ) -> MockConfigEntry:
     """An entry for unit 5, serial 434 on the pty."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"{model} {DEVICE_ID}",
-        data={
-            CONF_DEVICE_KIND: DeviceKind.ECM1240,
-            CONF_PORT: str(ecm_link.path),
-            CONF_DEVICE_ID: DEVICE_ID,
-            CONF_MODEL: str(model),
-        },
-        options={
-            CONF_UPDATE_INTERVAL: INTERVAL,
-            CONF_SILENCE_TIMEOUT: 60,
-            CONF_POLL_INTERVAL: poll_interval,
-            **channels,
-        },
-        entry_id=ENTRY_ID,
-    )
+    return unit_entry(ecm_link, model, channels, {CONF_POLL_INTERVAL: poll_interval})
 
 
 @pytest.fixture

@@ -19,16 +19,8 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.mains_monitor.const import (
-    CONF_DEVICE_ID,
-    CONF_DEVICE_KIND,
     CONF_MODE,
-    CONF_MODEL,
     CONF_NAME,
-    CONF_PORT,
-    CONF_SILENCE_TIMEOUT,
-    CONF_UPDATE_INTERVAL,
-    DOMAIN,
-    DeviceKind,
 )
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.const import Platform
@@ -40,7 +32,7 @@ from scripts import demo_setup
 from simulator.ecm1240 import EcmModel, EcmUnit, Loads
 from simulator.links import PtyLink
 from tests.helpers import Clock, state
-from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation
+from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, unit_entry
 
 PREFIX = f"sensor.ecm_1240_{DEVICE_ID}"
 CHANNELS = {
@@ -92,18 +84,7 @@ def ecm_entry(
     ecm_link: PtyLink, channels: dict[str, dict[str, Any]]
 ) -> MockConfigEntry:
     """The house's ECM-1240 on the pty."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"ECM-1240 {DEVICE_ID}",
-        data={
-            CONF_DEVICE_KIND: DeviceKind.ECM1240,
-            CONF_PORT: str(ecm_link.path),
-            CONF_DEVICE_ID: DEVICE_ID,
-            CONF_MODEL: "ECM-1240",
-        },
-        options={CONF_UPDATE_INTERVAL: INTERVAL, CONF_SILENCE_TIMEOUT: 60, **channels},
-        entry_id=ENTRY_ID,
-    )
+    return unit_entry(ecm_link, EcmModel.ECM_1240, channels)
 
 
 @pytest.fixture
