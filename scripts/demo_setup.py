@@ -594,31 +594,61 @@ def remove_stale_entities(
 
 
 def energy_preferences(entities: dict[str, str], entry_id: str) -> dict[str, Any]:
-    """Return the Energy dashboard's set-up: net channels' export as solar, the rest as devices."""
+    """Return the Energy dashboard's set-up: net channels' export as solar, the rest as devices.
+
+    Each consumption channel's power is its device's power. A net-metered channel's
+    power is negative while its inverter produces, and the dashboard counts solar
+    power only when it is positive: the solar source gets no power.
+    """
     solar, devices = [], []
     for channel, options in ECM_CHANNELS.items():
         prefix = f"{entry_id}_{channel}"
         if options["mode"] == "consumption":
-            devices.append({"stat_consumption": entities[f"{prefix}_energy"]})
+            devices.append(
+                {
+                    "stat_consumption": entities[f"{prefix}_energy"],
+                    "stat_rate": entities[f"{prefix}_power"],
+                }
+            )
         elif options["mode"] == "net":
             exported = entities[f"{prefix}_energy_exported"]
             solar.append({"type": "solar", "stat_energy_from": exported})
     return {"energy_sources": solar, "device_consumption": devices}
 
 
+def without_power(prefs: dict[str, Any]) -> dict[str, Any]:
+    """Return the preferences without their power sensors, as earlier demos set them up."""
+    return {
+        key: [
+            {name: value for name, value in item.items() if name != "stat_rate"}
+            for item in items
+        ]
+        for key, items in prefs.items()
+    }
+
+
 def configure_energy(ws: WebSocket, entities: dict[str, str], entry_id: str) -> None:
-    """Set up the Energy dashboard unless it is set up already."""
+    """Set up the Energy dashboard unless it is set up already; add the power to an earlier demo's."""
+    prefs = energy_preferences(entities, entry_id)
     try:
-        ws.command({"type": "energy/get_prefs"})
+        stored = ws.command({"type": "energy/get_prefs"})
     except WebSocketCommandError as err:
         if err.code != "not_found":
             raise
+        stored = None
     else:
+        stored = {key: stored.get(key) for key in prefs}
+    if stored == prefs:
         print("the Energy dashboard is already set up")
         return
-    prefs = energy_preferences(entities, entry_id)
+    if stored not in (None, without_power(prefs)):
+        print("the Energy dashboard is set up otherwise: left as it is")
+        return
     ws.command({"type": "energy/save_prefs", **prefs})
-    print("set up the Energy dashboard: solar from CH2's export, circuits as devices")
+    print(
+        "set up the Energy dashboard: solar from CH2's export, circuits as devices"
+        " with their power"
+    )
 
 
 def tidy_ecm(client: Client, entry_id: str) -> None:

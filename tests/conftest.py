@@ -153,6 +153,15 @@ def by_id(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
+def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
+    """The unit's port: a pseudo-terminal behind a stable path."""
+    link = PtyLink(tmp_path / "ttyECM")
+    link.open()
+    yield link
+    link.close()
+
+
+@pytest.fixture
 def mock_config_entry(mfm_link: PtyLink) -> MockConfigEntry:
     """An entry for the board on the pty."""
     return MockConfigEntry(

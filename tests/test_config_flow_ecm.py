@@ -172,15 +172,6 @@ async def units() -> AsyncIterator[Units]:
 
 
 @pytest.fixture
-def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """The unit's port: a pseudo-terminal behind a stable path."""
-    link = PtyLink(tmp_path / "ttyECM")
-    link.open()
-    yield link
-    link.close()
-
-
-@pytest.fixture
 def new_link(tmp_path: Path) -> Iterator[PtyLink]:
     """A second port, where a unit may be moved to."""
     link = PtyLink(tmp_path / "ttyNEW")

@@ -11,9 +11,8 @@ make one update interval, and the states are read right after it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from pathlib import Path
 from typing import Any, cast
 from unittest.mock import patch
 
@@ -96,6 +95,32 @@ def kwh(watt_seconds: float) -> str:
     Home Assistant writes a float state with 15 significant digits.
     """
     return f"{watt_seconds / WS_PER_KWH:.15}"
+
+
+def unit_entry(
+    link: PtyLink,
+    model: EcmModel,
+    channels: dict[str, dict[str, Any]],
+    options: dict[str, Any] | None = None,
+) -> MockConfigEntry:
+    """An entry for unit 5, serial 434 on `link`, updated every INTERVAL s, with `channels`."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"{model} {DEVICE_ID}",
+        data={
+            CONF_DEVICE_KIND: DeviceKind.ECM1240,
+            CONF_PORT: str(link.path),
+            CONF_DEVICE_ID: DEVICE_ID,
+            CONF_MODEL: str(model),
+        },
+        options={
+            CONF_UPDATE_INTERVAL: INTERVAL,
+            CONF_SILENCE_TIMEOUT: 60,
+            **(options or {}),
+            **channels,
+        },
+        entry_id=ENTRY_ID,
+    )
 
 
 class Simulation:
@@ -250,15 +275,6 @@ class Simulation:
 
 
 @pytest.fixture
-def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """The unit's port: a pseudo-terminal behind a stable path."""
-    link = PtyLink(tmp_path / "ttyECM")
-    link.open()
-    yield link
-    link.close()
-
-
-@pytest.fixture
 def model() -> EcmModel:
     """The unit's model; a test may choose the ECM-1220."""
     return EcmModel.ECM_1240
@@ -284,23 +300,7 @@ def ecm_entry(
     poll_interval: int,
 ) -> MockConfigEntry:
     """An entry for unit 5, serial 434 on the pty."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"{model} {DEVICE_ID}",
-        data={
-            CONF_DEVICE_KIND: DeviceKind.ECM1240,
-            CONF_PORT: str(ecm_link.path),
-            CONF_DEVICE_ID: DEVICE_ID,
-            CONF_MODEL: str(model),
-        },
-        options={
-            CONF_UPDATE_INTERVAL: INTERVAL,
-            CONF_SILENCE_TIMEOUT: 60,
-            CONF_POLL_INTERVAL: poll_interval,
-            **channels,
-        },
-        entry_id=ENTRY_ID,
-    )
+    return unit_entry(ecm_link, model, channels, {CONF_POLL_INTERVAL: poll_interval})
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ from functools import partial
 from itertools import pairwise
 import logging
 import os
-from pathlib import Path
 import pwd
 import random
 from typing import Any, cast
@@ -463,15 +462,6 @@ def board_rig(
         lambda: board.line(50010, clock.elapsed),
         FREQUENCY,
     )
-
-
-@pytest.fixture
-def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """The unit's port: a pseudo-terminal behind a stable path."""
-    link = PtyLink(tmp_path / "ttyECM")
-    link.open()
-    yield link
-    link.close()
 
 
 @pytest.fixture

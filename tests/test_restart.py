@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 import copy
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,17 +20,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.mains_monitor.const import (
-    CONF_DEVICE_ID,
-    CONF_DEVICE_KIND,
     CONF_MODE,
-    CONF_MODEL,
     CONF_NAME,
-    CONF_PORT,
-    CONF_SILENCE_TIMEOUT,
-    CONF_UPDATE_INTERVAL,
     DOMAIN,
     ConnectionState,
-    DeviceKind,
 )
 from custom_components.mains_monitor.energy import EnergyLedger
 from custom_components.mains_monitor.protocol.ecm1240 import EcmParser
@@ -59,7 +51,7 @@ from tests.helpers import (
     state,
     wait_for_connection,
 )
-from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, kwh
+from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, kwh, unit_entry
 
 GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
 # A house on CH1, net-metered solar exporting on CH2, two circuits on AUX1 and AUX2.
@@ -95,15 +87,6 @@ def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
 
 
 @pytest.fixture
-def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """The unit's port: a pseudo-terminal behind a stable path."""
-    link = PtyLink(tmp_path / "ttyECM")
-    link.open()
-    yield link
-    link.close()
-
-
-@pytest.fixture
 def unit() -> EcmUnit:
     """Unit 5, serial 434, at 120 V with every counter at zero."""
     return EcmUnit(model=EcmModel.ECM_1240, unit_id=5, serial=434, voltage=120.0)
@@ -112,18 +95,7 @@ def unit() -> EcmUnit:
 @pytest.fixture
 def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
     """The house's ECM-1240 on the pty."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"ECM-1240 {DEVICE_ID}",
-        data={
-            CONF_DEVICE_KIND: DeviceKind.ECM1240,
-            CONF_PORT: str(ecm_link.path),
-            CONF_DEVICE_ID: DEVICE_ID,
-            CONF_MODEL: "ECM-1240",
-        },
-        options={CONF_UPDATE_INTERVAL: INTERVAL, CONF_SILENCE_TIMEOUT: 60, **CHANNELS},
-        entry_id=ENTRY_ID,
-    )
+    return unit_entry(ecm_link, EcmModel.ECM_1240, CHANNELS)
 
 
 @pytest.fixture

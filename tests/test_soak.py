@@ -478,15 +478,6 @@ def real_time() -> float:
 
 
 @pytest.fixture
-def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """The unit's port: a pseudo-terminal behind a stable path."""
-    link = PtyLink(tmp_path / "ttyECM")
-    link.open()
-    yield link
-    link.close()
-
-
-@pytest.fixture
 def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
     """An entry for unit 5, serial 434, pushing its packets."""
     return MockConfigEntry(

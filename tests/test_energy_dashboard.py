@@ -1,0 +1,247 @@
+"""The Energy dashboard takes every ECM power and energy sensor: Home Assistant's own validation says so.
+
+A house as an ECM-1240 measures it: CH1 what the house draws, CH2 net-metered on the
+mains feed (exporting), AUX1 a solar inverter's output, AUX2-AUX5 circuits. The
+recorder runs and compiles the statistics the dashboard reads; then the Energy
+integration's `energy/validate` command judges the preferences a user would save.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+    do_adhoc_statistics,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+
+from custom_components.mains_monitor.const import (
+    CONF_MODE,
+    CONF_NAME,
+)
+from homeassistant.components.recorder.core import Recorder
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from scripts import demo_setup
+from simulator.ecm1240 import EcmModel, EcmUnit, Loads
+from simulator.links import PtyLink
+from tests.helpers import Clock, state
+from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, unit_entry
+
+PREFIX = f"sensor.ecm_1240_{DEVICE_ID}"
+CHANNELS = {
+    "ch1": {CONF_NAME: "House", CONF_MODE: "consumption"},
+    "ch2": {CONF_NAME: "Grid", CONF_MODE: "net"},
+    "aux1": {CONF_NAME: "Solar", CONF_MODE: "consumption"},
+}
+# Midday: the house draws 400 W, the inverter gives 1500 W, so 1100 W go to the grid.
+MIDDAY = Loads(ch1_watts=400, ch2_watts=-1100, aux_watts=(1500, 60, 25, 0, 0))
+CIRCUITS = ("house", "aux2", "aux3", "aux4", "aux5")
+# Every power sensor and its state at midday; the net channel's is negative while exporting.
+POWERS = {
+    f"{PREFIX}_house_power": "400.0",
+    f"{PREFIX}_grid_power": "-1100.0",
+    f"{PREFIX}_solar_power": "1500.0",
+    f"{PREFIX}_aux2_power": "60.0",
+    f"{PREFIX}_aux3_power": "25.0",
+    f"{PREFIX}_aux4_power": "0.0",
+    f"{PREFIX}_aux5_power": "0.0",
+}
+ENERGIES = {
+    f"{PREFIX}_grid_energy_imported",
+    f"{PREFIX}_grid_energy_exported",
+    f"{PREFIX}_solar_energy",
+    *(f"{PREFIX}_{circuit}_energy" for circuit in CIRCUITS),
+}
+# The grid's power as Home Assistant 2026 takes it: positive while importing,
+# negative while exporting, as the net channel's. The frontend saves it as a
+# power_config, from which Home Assistant sets stat_rate; older set-ups hold stat_rate.
+GRID_POWER_FORMS = {
+    "power_config": {"power_config": {"stat_rate": f"{PREFIX}_grid_power"}},
+    "stat_rate": {"stat_rate": f"{PREFIX}_grid_power"},
+}
+
+
+@pytest.fixture
+def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
+    """Let a test start the recorder (`recorder_mock`) before its Home Assistant."""
+
+
+@pytest.fixture
+def channels() -> dict[str, dict[str, Any]]:
+    """The channel sections of the options: the house above."""
+    return CHANNELS
+
+
+@pytest.fixture
+def ecm_entry(
+    ecm_link: PtyLink, channels: dict[str, dict[str, Any]]
+) -> MockConfigEntry:
+    """The house's ECM-1240 on the pty."""
+    return unit_entry(ecm_link, EcmModel.ECM_1240, channels)
+
+
+@pytest.fixture
+async def midday(
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    ecm_entry: MockConfigEntry,
+    ecm_link: PtyLink,
+    clock: Clock,
+) -> None:
+    """Two update intervals of the midday loads, recorded, with their statistics compiled."""
+    assert await async_setup_component(hass, "energy", {})
+    ecm_entry.add_to_hass(hass)
+    unit = EcmUnit(model=EcmModel.ECM_1240, unit_id=5, serial=434, voltage=120.0)
+    ecm = Simulation(hass, ecm_entry, ecm_link, clock, unit, [Platform.SENSOR])
+    await ecm.set_up()
+    await ecm.start()
+    await ecm.steps(MIDDAY, 4 + INTERVAL)
+    await async_wait_recording_done(hass)
+    # The statistics of the 5-minute period the states fall in, as the recorder
+    # compiles them once it ends: they create the statistics the dashboard reads.
+    do_adhoc_statistics(hass, start=dt_util.utcnow().replace(second=0, microsecond=0))
+    await async_wait_recording_done(hass)
+
+
+def offered(hass: HomeAssistant, device_class: str) -> dict[str, str]:
+    """The entry's sensors of `device_class`, with their states."""
+    return {
+        entity.entity_id: state(hass, entity.entity_id)
+        for entity in er.async_entries_for_config_entry(er.async_get(hass), ENTRY_ID)
+        if entity.original_device_class == device_class
+    }
+
+
+def dashboard(grid_power: dict[str, Any]) -> dict[str, Any]:
+    """Every power and energy sensor in the Energy dashboard, in the roles a user gives them."""
+    grid = {
+        "type": "grid",
+        "stat_energy_from": f"{PREFIX}_grid_energy_imported",
+        "stat_energy_to": f"{PREFIX}_grid_energy_exported",
+        "cost_adjustment_day": 0,
+        **grid_power,
+    }
+    solar = {
+        "type": "solar",
+        "stat_energy_from": f"{PREFIX}_solar_energy",
+        "stat_rate": f"{PREFIX}_solar_power",
+    }
+    devices = [
+        {
+            "stat_consumption": f"{PREFIX}_{circuit}_energy",
+            "stat_rate": f"{PREFIX}_{circuit}_power",
+        }
+        for circuit in CIRCUITS
+    ]
+    return {"energy_sources": [grid, solar], "device_consumption": devices}
+
+
+async def save_and_validate(
+    hass_ws_client: WebSocketGenerator, prefs: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Save the preferences as the frontend does; return them as stored, and their validation."""
+    client = await hass_ws_client()
+    answers = []
+    for message in (
+        {"type": "energy/save_prefs", **prefs},
+        {"type": "energy/get_prefs"},
+        {"type": "energy/validate"},
+    ):
+        await client.send_json_auto_id(message)
+        answer = await client.receive_json()
+        assert answer["success"], answer
+        answers.append(answer["result"])
+    return answers[1], answers[2]
+
+
+@pytest.mark.usefixtures("midday")
+async def test_every_sensor_is_offered_with_a_value(hass: HomeAssistant) -> None:
+    """The sensors the dashboard below uses are all the power and energy sensors there are."""
+    assert offered(hass, "power") == POWERS
+    assert offered(hass, "energy").keys() == ENERGIES
+
+
+@pytest.mark.usefixtures("midday")
+@pytest.mark.parametrize("grid_power", GRID_POWER_FORMS.values(), ids=GRID_POWER_FORMS)
+async def test_the_energy_dashboard_accepts_every_sensor(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    grid_power: dict[str, Any],
+) -> None:
+    """Grid, solar and seven channels, energy and power: not one validation issue."""
+    stored, validation = await save_and_validate(hass_ws_client, dashboard(grid_power))
+
+    grid = stored["energy_sources"][0]
+    assert grid["stat_rate"] == f"{PREFIX}_grid_power"
+    assert grid.get("power_config") == grid_power.get("power_config")
+    assert validation == {
+        "energy_sources": [[], []],
+        "device_consumption": [[]] * len(CIRCUITS),
+        "device_consumption_water": [],
+    }
+
+
+@pytest.mark.usefixtures("midday")
+async def test_every_power_sensor_passes_the_power_check(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> None:
+    """Each power sensor as a grid connection's power, where validation checks power.
+
+    Home Assistant 2026 validates the power of a grid connection (device class
+    power, a power unit, state class measurement, a number, statistics) but not
+    the power of solar or of a device, so this puts each one where it is checked.
+    """
+    grids = [
+        {"type": "grid", "cost_adjustment_day": 0, "stat_rate": entity_id}
+        for entity_id in POWERS
+    ]
+    _, validation = await save_and_validate(
+        hass_ws_client, {"energy_sources": grids, "device_consumption": []}
+    )
+
+    assert validation == {
+        "energy_sources": [[]] * len(POWERS),
+        "device_consumption": [],
+        "device_consumption_water": [],
+    }
+
+
+@pytest.mark.usefixtures("midday")
+@pytest.mark.parametrize("channels", [demo_setup.ECM_CHANNELS])
+async def test_the_demo_dashboard_is_accepted(
+    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+) -> None:
+    """The demo's channels and Energy dashboard: stored as the demo saves them, no issue."""
+    registry = er.async_get(hass)
+    entities = {
+        entity.unique_id: entity.entity_id
+        for entity in er.async_entries_for_config_entry(registry, ENTRY_ID)
+    }
+    prefs = demo_setup.energy_preferences(entities, ENTRY_ID)
+
+    stored, validation = await save_and_validate(hass_ws_client, prefs)
+
+    assert {key: stored[key] for key in prefs} == prefs
+    assert [device["stat_rate"] for device in prefs["device_consumption"]] == [
+        f"{PREFIX}_{name}_power"
+        for name in (
+            "house",
+            "lighting",
+            "network_cabinet",
+            "garage",
+            "office",
+            "pulses",
+        )
+    ]
+    assert validation == {
+        "energy_sources": [[]],
+        "device_consumption": [[]] * 6,
+        "device_consumption_water": [],
+    }
