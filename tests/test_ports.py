@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.mains_monitor.connection import redacted
 from custom_components.mains_monitor.const import CONF_PORT, DOMAIN, ConnectionState
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -238,3 +239,28 @@ async def test_home_assistant_names_the_entry_as_the_ports_user(
         (user.kind, user.title, user.domain, user.config_entry_id, user.active)
         for user in result[port]
     ] == [("config_entry", entry.title, DOMAIN, entry.entry_id, True)]
+
+
+@pytest.mark.parametrize(
+    ("port", "shown"),
+    [
+        (
+            "/dev/serial/by-id/usb-Silicon_Labs_CP2102-if00",
+            "/dev/serial/by-id/usb-Silicon_Labs_CP2102-if00",
+        ),
+        ("socket://192.0.2.7:3333", "socket://192.0.2.7:3333"),
+        (
+            "esphome://192.0.2.7:6053/?port_name=uart0&key=c2VjcmV0&baudrate=19200",
+            "esphome://192.0.2.7:6053/?port_name=uart0&key=REDACTED&baudrate=19200",
+        ),
+        ("esphome://h/?noise%5Fpsk=abc#x", "esphome://h/?noise%5Fpsk=REDACTED#x"),
+        (
+            "esphome://h/?password=p&password=q",
+            "esphome://h/?password=REDACTED&password=REDACTED",
+        ),
+        ("esphome://h/#?key=k", "esphome://h/#?key=k"),
+    ],
+)
+def test_secrets_in_a_port_url_never_reach_a_log(port: str, shown: str) -> None:
+    """ESPHome API keys and passwords in the URL are hidden; the rest stays as typed."""
+    assert redacted(port) == shown

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import termios
 from typing import Protocol
+from urllib.parse import unquote_plus
 
 import serialx
 
@@ -36,6 +38,8 @@ ACK_TIMEOUT = 1.0
 # ESPHome serial proxies; Home Assistant's usb integration registers a stand-in
 # for them with serialx that refuses to open until ESPHome has loaded.
 PROXY_SCHEME = "esphome-hass://"
+# Query parameters of serialx's network URLs that carry secrets (ESPHome's API keys).
+SECRET_PARAMETERS = frozenset({"key", "password", "noise_psk"})
 
 
 class ConnectionListener(Protocol):
@@ -51,6 +55,31 @@ class ConnectionListener(Protocol):
         """Take note that valid data started or stopped flowing."""
 
 
+def redacted(port: str) -> str:
+    """`port` as it may appear in a log or in diagnostics: secret parameters hidden."""
+    rest, hash_sign, fragment = port.partition("#")
+    base, question_mark, query = rest.partition("?")
+    if not question_mark:
+        return port
+    pairs = [
+        f"{name}=REDACTED" if unquote_plus(name) in SECRET_PARAMETERS else pair
+        for pair in query.split("&")
+        for name in (pair.partition("=")[0],)
+    ]
+    return f"{base}?{'&'.join(pairs)}{hash_sign}{fragment}"
+
+
+async def write(serial: serialx.AsyncSerial, data: bytes) -> None:
+    """Write `data` and wait until it has left the buffer, whichever serialx is installed.
+
+    Home Assistant pins serialx: its releases up to 1.14 queue with `write()` and
+    `drain()`; 1.15 made `write()` the coroutine and named the queuing `write_nowait()`.
+    """
+    queue = getattr(serial, "write_nowait", serial.write)
+    queue(data)
+    await serial.drain()
+
+
 async def open_port(port: str) -> serialx.AsyncSerial:
     """Open `port` at the devices' line settings; failures become our errors."""
     if not port.strip():
@@ -58,7 +87,7 @@ async def open_port(port: str) -> serialx.AsyncSerial:
         raise InvalidPortError(msg)
     serial = serialx.async_serial_for_url(port, baudrate=BAUDRATE)
     try:
-        await _open(serial)
+        await _open(serial, port)
     except (ValueError, serialx.common.UnknownUriScheme) as err:
         raise InvalidPortError(str(err)) from err
     except ConfigEntryNotReady as err:
@@ -71,6 +100,8 @@ async def open_port(port: str) -> serialx.AsyncSerial:
         msg = f"no answer within {OPEN_TIMEOUT:.0f} s"
         raise CannotConnectError(msg) from err
     except (OSError, serialx.SerialException) as err:
+        raise CannotConnectError(str(err)) from err
+    except termios.error as err:  # serialx before 1.11 on a path that is not a terminal
         raise CannotConnectError(str(err)) from err
     return serial
 
@@ -88,22 +119,23 @@ async def async_ensure_proxy_ready(port: str) -> None:
         raise ConfigEntryNotReady(
             translation_domain=DOMAIN,
             translation_key="proxy_not_ready",
-            translation_placeholders={"port": serialx.redact_uri(port)},
+            translation_placeholders={"port": redacted(port)},
         ) from err
     except MainsMonitorError:
         return
     await serial.close()
 
 
-async def _open(serial: serialx.AsyncSerial) -> None:
-    """Open within OPEN_TIMEOUT; cancelled meanwhile, let the open end, then close the port.
+async def _open(serial: serialx.AsyncSerial, port: str) -> None:
+    """Open the port; cancelled meanwhile, let the open end (within OPEN_TIMEOUT), then close the port.
 
     Cancelling serialx while the OS opens a device makes Python 3.14 log the open's
-    failure as an unhandled error ("exception in shielded future").
+    failure as an unhandled error ("exception in shielded future"). The OS answers
+    a local device's open at once, so only a network port's open is cut short.
     """
     opening = asyncio.ensure_future(serial.open())
     try:
-        await asyncio.wait((opening,), timeout=OPEN_TIMEOUT)
+        await asyncio.wait((opening,), timeout=OPEN_TIMEOUT if "://" in port else None)
     except asyncio.CancelledError:
         await asyncio.wait((opening,), timeout=OPEN_TIMEOUT)
         if opening.done() and not opening.cancelled() and opening.exception() is None:
@@ -137,7 +169,7 @@ class SerialConnection:
     def start(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Start the reader task; unloading the entry cancels it."""
         self._task = entry.async_create_background_task(
-            hass, self._run(), f"{DOMAIN} reader for {serialx.redact_uri(self.port)}"
+            hass, self._run(), f"{DOMAIN} reader for {redacted(self.port)}"
         )
 
     async def stop(self) -> None:
@@ -181,7 +213,7 @@ class SerialConnection:
             acknowledged = asyncio.get_running_loop().create_future()
             self._ack = (ack, acknowledged)
             try:
-                await serial.write(chunk)
+                await write(serial, chunk)
                 async with asyncio.timeout(ACK_TIMEOUT):
                     await acknowledged
             except TimeoutError as err:
@@ -238,4 +270,4 @@ class SerialConnection:
     @property
     def _redacted_port(self) -> str:
         """The port as it may appear in a log."""
-        return serialx.redact_uri(self.port)
+        return redacted(self.port)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import serialx
-
 from homeassistant.core import HomeAssistant
 
+from .connection import redacted
 from .const import CONF_PORT
 from .coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator
 from .ecm_coordinator import EcmCoordinator
@@ -21,7 +20,7 @@ async def async_get_config_entry_diagnostics(
     """What a bug report needs: settings, link state, counters, last snapshot."""
     coordinator = entry.runtime_data
     return {
-        "data": {**entry.data, CONF_PORT: serialx.redact_uri(entry.data[CONF_PORT])},
+        "data": {**entry.data, CONF_PORT: redacted(entry.data[CONF_PORT])},
         "options": dict(entry.options),
         "connection": {
             "state": coordinator.connection_state,

@@ -9,7 +9,7 @@ from typing import Any
 
 import serialx
 
-from .connection import READ_SIZE, open_port
+from .connection import READ_SIZE, open_port, write
 from .errors import ConnectionLostError, NoDataError, NoSignalError, WrongDeviceError
 from .protocol.ecm1240 import (
     ACK,
@@ -131,7 +131,7 @@ async def _poll(serial: serialx.AsyncSerial, parser: EcmParser) -> EcmPacket:
     """Ask for one packet, chunk by chunk as the unit acknowledges them."""
     packets: list[EcmPacket] = []
     for chunk in poll_command():
-        await serial.write(chunk)
+        await write(serial, chunk)
         while ACK not in (data := await _read(serial)):
             packets += parser.feed(data)
         packets += parser.feed(data)
@@ -177,7 +177,7 @@ async def async_read_ecm_settings(port: str) -> EcmSettings:
             block = await _command(serial, settings_request())
             while len(block) < SETTINGS_SIZE:
                 block += await _read(serial)
-            await serial.write(ACK)  # the spec's FC after the reply
+            await write(serial, ACK)  # the spec's FC after the reply
     except TimeoutError as err:
         msg = "the unit did not send its settings"
         raise NoDataError(msg) from err
@@ -195,7 +195,7 @@ async def _command(serial: serialx.AsyncSerial, chunks: tuple[bytes, ...]) -> by
     """Write chunks, each after the unit acknowledged the last; return what followed the last ack."""
     after_ack = b""
     for chunk in chunks:
-        await serial.write(chunk)
+        await write(serial, chunk)
         while ACK not in (data := await _read(serial)):
             pass
         after_ack = data[data.index(ACK) + 1 :]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import serialx
-
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
+from .connection import redacted
 from .const import CONF_DEVICE_KIND, CONF_PORT, DOMAIN
 from .errors import reason_key
 
@@ -60,7 +59,7 @@ def async_raise_outage(hass: HomeAssistant, entry: ConfigEntry, reason: str) -> 
         translation_key=outage_translation_key(entry, reason),
         translation_placeholders={
             "title": entry.title,
-            "port": serialx.redact_uri(entry.data[CONF_PORT]),
+            "port": redacted(entry.data[CONF_PORT]),
         },
     )
 

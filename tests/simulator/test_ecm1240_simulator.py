@@ -18,6 +18,7 @@ import sys
 import pytest
 import serialx
 
+from custom_components.mains_monitor.connection import write
 from simulator.__main__ import main
 from simulator.ecm1240 import (
     EcmCommandPort,
@@ -705,7 +706,7 @@ async def read(ser: serialx.AsyncSerial, size: int) -> bytes:
 async def command(ser: serialx.AsyncSerial, *chunks: bytes) -> bytes:
     """Send FC and each chunk, waiting for the unit's FC after each, as a host does."""
     for chunk in (FC, *chunks):
-        await ser.write(chunk)
+        await write(ser, chunk)
         assert await read(ser, 1) == FC
     return FC
 
@@ -752,14 +753,14 @@ async def test_cli_poll_with_realtime_off(socket_enabled: None) -> None:
         async with serial_port(url) as ser:
             # The first byte is the ack: nothing was streamed before it.
             await command(ser)
-            await ser.write(b"SPK")
+            await write(ser, b"SPK")
             reply = await read(ser, 66)
             assert reply[:1] == FC
             polled = reply[1:]
             await command(ser, b"SET")
-            await ser.write(b"RCV")
+            await write(ser, b"RCV")
             assert await read(ser, 34) == FC + REAL_SETTINGS
-            await ser.write(FC)  # the host's ack of the block
+            await write(ser, FC)  # the host's ack of the block
             await command(ser, b"SET", b"IV2", b"\x02")
             await command(ser, b"TOG", b"XTD")
             found = await read_packets(ser, 3)
@@ -793,7 +794,7 @@ async def test_cli_ecm1220_near_wrap_on_a_pty(tmp_path: Path) -> None:
         assert await first_line(process) == str(path)
         async with serial_port(str(path)) as ser:
             await command(ser)
-            await ser.write(b"SPK")
+            await write(ser, b"SPK")
             reply = await read(ser, 44)
             await stop_process(process)
     assert not path.is_symlink()
