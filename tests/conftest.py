@@ -20,7 +20,6 @@ from pytest_homeassistant_custom_component.syrupy import (
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.mains_monitor import PLATFORMS
-from custom_components.mains_monitor.config_flow import DEFAULT_OPTIONS, MFM_TITLE
 from custom_components.mains_monitor.const import (
     CONF_DEVICE_KIND,
     CONF_LINE_FORMAT,
@@ -29,6 +28,7 @@ from custom_components.mains_monitor.const import (
     ConnectionState,
     DeviceKind,
 )
+from custom_components.mains_monitor.kinds.mfm import DEFAULT_OPTIONS, TITLE
 from custom_components.mains_monitor.protocol.mfm import LineFormat
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
@@ -166,7 +166,7 @@ def mock_config_entry(mfm_link: PtyLink) -> MockConfigEntry:
     """An entry for the board on the pty."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title=MFM_TITLE,
+        title=TITLE,
         data={
             CONF_DEVICE_KIND: DeviceKind.MFM,
             CONF_PORT: str(mfm_link.path),

@@ -12,9 +12,6 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.mains_monitor.binary_sensor import ALARMS
-from custom_components.mains_monitor.button import RESET_GRID_TIME
-from custom_components.mains_monitor.config_flow import OPTIONS_SCHEMA
 from custom_components.mains_monitor.const import (
     CONF_DEVICE_KIND,
     CONF_PORT,
@@ -24,11 +21,16 @@ from custom_components.mains_monitor.const import (
 )
 from custom_components.mains_monitor.errors import MainsMonitorError, reason_key
 from custom_components.mains_monitor.frequency import FrequencyBand
+from custom_components.mains_monitor.kinds.mfm import (
+    ALARMS,
+    OPTIONS_SCHEMA,
+    RESET_GRID_TIME,
+    SENSORS,
+)
 from custom_components.mains_monitor.repairs import (
     OUTAGE_REASONS,
     outage_translation_key,
 )
-from custom_components.mains_monitor.sensor import MFM_SENSORS
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.selector import SelectSelector
 
@@ -37,7 +39,7 @@ LANGUAGES = ("en", "de")
 PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 ENTITIES: tuple[tuple[str, EntityDescription], ...] = (
-    *(("sensor", description) for description in MFM_SENSORS),
+    *(("sensor", description) for description in SENSORS),
     *(("binary_sensor", description) for description in ALARMS),
     ("button", RESET_GRID_TIME),
 )
@@ -226,7 +228,7 @@ def test_every_enum_state_is_translated(
 def test_enum_sensors_offer_only_translated_states() -> None:
     """Every option an enum sensor declares has a translated state."""
     sensors = translations("en")["entity"]["sensor"]
-    for description in MFM_SENSORS:
+    for description in SENSORS:
         if description.options is not None:
             assert description.translation_key is not None
             translated = sensors[description.translation_key]["state"]

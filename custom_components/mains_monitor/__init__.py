@@ -6,18 +6,13 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 
 from .connection import async_ensure_proxy_ready
-from .const import CONF_DEVICE_KIND, CONF_PORT, DeviceKind
+from .const import CONF_PORT
 from .coordinator import MainsMonitorConfigEntry, entry_store
-from .ecm_coordinator import EcmCoordinator
-from .mfm_coordinator import MfmCoordinator
+from .kinds import device_kind
 from .ports import async_follow_moved_port
 from .repairs import async_clear
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
-COORDINATORS: dict[DeviceKind, type[MfmCoordinator | EcmCoordinator]] = {
-    DeviceKind.MFM: MfmCoordinator,
-    DeviceKind.ECM1240: EcmCoordinator,
-}
 
 
 async def async_setup_entry(
@@ -26,7 +21,7 @@ async def async_setup_entry(
     """Start reading the entry's device."""
     await async_follow_moved_port(hass, entry)
     await async_ensure_proxy_ready(entry.data[CONF_PORT])
-    coordinator = COORDINATORS[DeviceKind(entry.data[CONF_DEVICE_KIND])](hass, entry)
+    coordinator = device_kind(entry).create_coordinator(hass, entry)
     await coordinator.async_restore()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)

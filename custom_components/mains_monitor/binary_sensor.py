@@ -1,50 +1,18 @@
-"""Frequency alarms of the mfm board."""
+"""Binary sensors of every device kind: the board's frequency alarms."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
-from homeassistant.components.binary_sensor import (
-    BinarySensorDeviceClass,
-    BinarySensorEntity,
-    BinarySensorEntityDescription,
-)
+from homeassistant.components.binary_sensor import BinarySensorEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .coordinator import MainsMonitorConfigEntry
-from .entity import MainsMonitorEntity
-from .frequency import ALARM_THRESHOLDS_MHZ, SUMMARY_ALARM_BIT
-from .mfm_coordinator import MfmCoordinator
+from .entity import MainsMonitorBinarySensorEntityDescription, MainsMonitorEntity
+from .kinds import device_kind
 
 PARALLEL_UPDATES = 0
-
-
-@dataclass(frozen=True, kw_only=True)
-class AlarmEntityDescription(BinarySensorEntityDescription):
-    """An alarm: one bit of the board's alarm byte."""
-
-    bit: int
-
-
-ALARMS: tuple[AlarmEntityDescription, ...] = (
-    *(
-        AlarmEntityDescription(
-            key=f"alarm_{threshold}",
-            translation_key="alarm_threshold",
-            translation_placeholders={"threshold": str(threshold)},
-            device_class=BinarySensorDeviceClass.PROBLEM,
-            bit=bit,
-        )
-        for bit, threshold in enumerate(ALARM_THRESHOLDS_MHZ)
-    ),
-    AlarmEntityDescription(
-        key="alarm",
-        translation_key="alarm",
-        device_class=BinarySensorDeviceClass.PROBLEM,
-        bit=SUMMARY_ALARM_BIT,
-    ),
-)
 
 
 async def async_setup_entry(
@@ -52,23 +20,21 @@ async def async_setup_entry(
     entry: MainsMonitorConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add the board's alarms."""
-    coordinator = entry.runtime_data
-    if not isinstance(coordinator, MfmCoordinator):
-        return
-    async_add_entities(AlarmBinarySensor(coordinator, alarm) for alarm in ALARMS)
+    """Add the binary sensors of the entry's device."""
+    kind = device_kind(entry)
+    coordinator = kind.coordinator_of(entry)
+    async_add_entities(
+        MainsMonitorBinarySensor(coordinator, description)
+        for description in kind.binary_sensors(coordinator)
+    )
 
 
-class AlarmBinarySensor(MainsMonitorEntity, BinarySensorEntity):
-    """On while the frequency is, or was within the hold time, out of its band."""
+class MainsMonitorBinarySensor(MainsMonitorEntity, BinarySensorEntity):
+    """A binary sensor of either device kind."""
 
-    entity_description: AlarmEntityDescription
-    coordinator: MfmCoordinator
+    entity_description: MainsMonitorBinarySensorEntityDescription[Any]
 
     @property
     def is_on(self) -> bool | None:
-        """Whether the alarm's bit is set in the interval."""
-        stats = self.coordinator.data.stats
-        if stats is None:
-            return None
-        return bool(stats.alarms >> self.entity_description.bit & 1)
+        """The state from the latest snapshot."""
+        return self.entity_description.is_on_fn(self.coordinator.data)

@@ -1,23 +1,18 @@
-"""The button that restarts the grid-time integral."""
+"""Buttons of every device kind: the board's grid-time reset."""
 
 from __future__ import annotations
 
-from homeassistant.components.button import ButtonEntity, ButtonEntityDescription
-from homeassistant.const import EntityCategory
+from typing import Any
+
+from homeassistant.components.button import ButtonEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from .coordinator import MainsMonitorConfigEntry
-from .entity import MainsMonitorEntity
-from .mfm_coordinator import MfmCoordinator
+from .entity import MainsMonitorButtonEntityDescription, MainsMonitorEntity
+from .kinds import device_kind
 
 PARALLEL_UPDATES = 0
-
-RESET_GRID_TIME = ButtonEntityDescription(
-    key="reset_grid_time",
-    translation_key="reset_grid_time",
-    entity_category=EntityCategory.CONFIG,
-)
 
 
 async def async_setup_entry(
@@ -25,23 +20,25 @@ async def async_setup_entry(
     entry: MainsMonitorConfigEntry,
     async_add_entities: AddEntitiesCallback,
 ) -> None:
-    """Add the grid-time reset button."""
-    coordinator = entry.runtime_data
-    if not isinstance(coordinator, MfmCoordinator):
-        return
-    async_add_entities([ResetGridTimeButton(coordinator, RESET_GRID_TIME)])
+    """Add the buttons of the entry's device."""
+    kind = device_kind(entry)
+    coordinator = kind.coordinator_of(entry)
+    async_add_entities(
+        MainsMonitorButton(coordinator, description)
+        for description in kind.buttons(coordinator)
+    )
 
 
-class ResetGridTimeButton(MainsMonitorEntity, ButtonEntity):
-    """Sets the grid time deviation to zero from now on."""
+class MainsMonitorButton(MainsMonitorEntity, ButtonEntity):
+    """A button of either device kind."""
 
-    coordinator: MfmCoordinator
+    entity_description: MainsMonitorButtonEntityDescription[Any]
 
     @property
     def available(self) -> bool:
-        """A reset needs no live data."""
+        """A button acts on what the coordinator keeps: it needs no live data."""
         return True
 
     async def async_press(self) -> None:
-        """Reset the grid time."""
-        self.coordinator.async_reset_grid_time()
+        """Do what the button is for."""
+        self.entity_description.press_fn(self.coordinator)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Coroutine
+from dataclasses import replace
 import math
 from typing import Any
 
@@ -15,176 +16,45 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
     SelectSelectorMode,
     SerialPortSelector,
     SerialPortSelectorConfig,
-    TextSelector,
 )
 
 from .const import (
-    CONF_CALIBRATION_OFFSET,
-    CONF_DEVICE_ID,
     CONF_DEVICE_KIND,
     CONF_ECM_MODE,
     CONF_FIRMWARE,
-    CONF_INVERTED,
-    CONF_LINE_FORMAT,
-    CONF_MODE,
-    CONF_MODEL,
-    CONF_NAME,
-    CONF_NOMINAL_FREQUENCY,
     CONF_POLL_INTERVAL,
     CONF_PORT,
     CONF_READ_SETTINGS,
-    CONF_SILENCE_TIMEOUT,
-    CONF_UPDATE_INTERVAL,
-    DEFAULT_ECM_SILENCE_TIMEOUT,
     DEFAULT_POLL_INTERVAL,
-    DEFAULT_SILENCE_TIMEOUT,
-    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     ECM_MODE_POLL,
     ECM_MODE_REALTIME,
-    NOMINAL_AUTO,
-    ChannelMode,
     DeviceKind,
 )
-from .energy import CHANNELS, POLARIZED_CHANNELS
 from .errors import MainsMonitorError, reason_key
+from .kinds import KINDS, device_kind
+from .kinds.base import NewEntry, number_field
+from .kinds.ecm1240 import entry_options as ecm_entry_options
 from .ports import stable_port
-from .probe import (
-    EcmProbeResult,
-    async_probe_ecm,
-    async_probe_mfm,
-    async_read_ecm_settings,
-    async_send_ecm_command,
-)
-from .protocol.ecm1240 import MODEL_ECM_1220, EcmPacket, realtime_command
+from .probe import async_read_ecm_settings, async_send_ecm_command
+from .protocol.ecm1240 import realtime_command
 from .validation import vol
 
-MFM_TITLE = "Mains frequency board"
 
-
-def _number(minimum: float, maximum: float, step: float, unit: str) -> NumberSelector:
-    """A number typed into a box, bounded and with its unit."""
-    return NumberSelector(
-        NumberSelectorConfig(
-            min=minimum,
-            max=maximum,
-            step=step,
-            mode=NumberSelectorMode.BOX,
-            unit_of_measurement=unit,
-        )
-    )
-
-
-OPTIONS_SCHEMA = vol.Schema(
-    {
-        vol.Required(CONF_UPDATE_INTERVAL): _number(1, 60, 1, "s"),
-        vol.Required(CONF_NOMINAL_FREQUENCY): SelectSelector(
-            SelectSelectorConfig(
-                options=[NOMINAL_AUTO, "50", "60"],
-                translation_key=CONF_NOMINAL_FREQUENCY,
-                mode=SelectSelectorMode.LIST,
-            )
-        ),
-        vol.Required(CONF_CALIBRATION_OFFSET): _number(-100, 100, 0.1, "mHz"),
-        vol.Required(CONF_SILENCE_TIMEOUT): _number(5, 600, 1, "s"),
+def _not_numbers(user_input: dict[str, Any]) -> dict[str, str]:
+    """Errors for number fields holding NaN, which passes every range check."""
+    return {
+        field: "not_a_number"
+        for field, value in user_input.items()
+        if isinstance(value, float) and math.isnan(value)
     }
-)
-DEFAULT_OPTIONS: dict[str, Any] = {
-    CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
-    CONF_NOMINAL_FREQUENCY: NOMINAL_AUTO,
-    CONF_CALIBRATION_OFFSET: 0.0,
-    CONF_SILENCE_TIMEOUT: DEFAULT_SILENCE_TIMEOUT,
-}
-
-
-def _ecm_unique_id(packet: EcmPacket, port: str) -> str:
-    """The unit's unit id and serial; the port for units that report 0 and 0."""
-    return port if packet.unit_id == packet.serial == 0 else packet.device_id
-
-
-ECM_DEFAULT_OPTIONS: dict[str, Any] = {
-    CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
-    CONF_SILENCE_TIMEOUT: DEFAULT_ECM_SILENCE_TIMEOUT,
-}
-
-
-def _channel_schemas(model: str) -> dict[str, vol.Schema]:
-    """The fields of each channel the model has: name, mode, polarity."""
-    channels = POLARIZED_CHANNELS if model == MODEL_ECM_1220 else CHANNELS
-    return {channel: _channel_schema(channel) for channel in channels}
-
-
-def _channel_schema(channel: str) -> vol.Schema:
-    """A channel's name and mode; CH1 and CH2 also net metering and polarity."""
-    polarized = channel in POLARIZED_CHANNELS
-    modes = (
-        list(ChannelMode) if polarized else [ChannelMode.CONSUMPTION, ChannelMode.OFF]
-    )
-    fields: dict[vol.Marker, Any] = {
-        vol.Optional(CONF_NAME): TextSelector(),
-        vol.Required(CONF_MODE, default=ChannelMode.CONSUMPTION): SelectSelector(
-            SelectSelectorConfig(options=modes, translation_key="channel_mode")
-        ),
-    }
-    if polarized:
-        fields[vol.Required(CONF_INVERTED, default=False)] = BooleanSelector()
-    return vol.Schema(fields)
-
-
-def _ecm_options_schema(model: str, expanded: set[str]) -> vol.Schema:
-    """Intervals, then one section per channel, collapsed unless `expanded`."""
-    fields: dict[vol.Marker, Any] = {
-        vol.Required(CONF_UPDATE_INTERVAL): _number(1, 60, 1, "s"),
-        vol.Required(CONF_POLL_INTERVAL): _number(0, 3600, 1, "s"),
-        # Up to three polls of the longest polling interval.
-        vol.Required(CONF_SILENCE_TIMEOUT): _number(5, 10800, 1, "s"),
-    }
-    for channel, schema in _channel_schemas(model).items():
-        fields[vol.Required(channel)] = section(
-            schema, {"collapsed": channel not in expanded}
-        )
-    return vol.Schema(fields)
-
-
-def _channel_name(channel: str, values: dict[str, Any]) -> str:
-    """The name a channel's entities get: the user's, or its label on the unit."""
-    return str(values.get(CONF_NAME) or channel.upper())
-
-
-def _duplicate_names(model: str, user_input: dict[str, Any]) -> dict[str, str]:
-    """An error on each channel whose entities would be named like an earlier one's."""
-    errors: dict[str, str] = {}
-    seen: set[str] = set()
-    for channel in _channel_schemas(model):
-        values = user_input.get(channel, {})
-        if values.get(CONF_MODE) == ChannelMode.OFF:
-            continue
-        name = _channel_name(channel, values).strip().casefold()
-        if name in seen:
-            errors[channel] = "duplicate_name"
-        seen.add(name)
-    return errors
-
-
-def _section_titles(model: str, options: dict[str, Any]) -> dict[str, str]:
-    """Each channel section's title: the user's name and the unit's label."""
-    titles: dict[str, str] = {}
-    for channel in _channel_schemas(model):
-        label = channel.upper()
-        name = _channel_name(channel, options.get(channel, {}))
-        titles[channel] = label if name == label else f"{name} ({label})"
-    return titles
 
 
 class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -192,13 +62,12 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
 
-    _ecm: EcmPacket
+    _new_entry: NewEntry
 
     def __init__(self) -> None:
         """Start with no device kind chosen."""
         self._device_kind = DeviceKind.MFM
         self._port = ""
-        self._firmware: str | None = None
 
     @staticmethod
     @callback
@@ -217,7 +86,7 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
             {
                 vol.Required(CONF_DEVICE_KIND, default=DeviceKind.MFM): SelectSelector(
                     SelectSelectorConfig(
-                        options=list(DeviceKind),
+                        options=list(KINDS),
                         translation_key=CONF_DEVICE_KIND,
                         mode=SelectSelectorMode.LIST,
                     )
@@ -232,21 +101,13 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         """Ask for the port and read the device's data from it."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            kind = KINDS[self._device_kind]
             self._port = await self._async_stable_port(user_input[CONF_PORT])
             if self._port_in_use(self._port):
                 errors[CONF_PORT] = "port_in_use"
-            elif self._device_kind is DeviceKind.ECM1240:
-                if ecm := await self._async_try(async_probe_ecm(self._port), errors):
-                    return await self._async_ecm_found(ecm)
-            elif mfm := await self._async_try(async_probe_mfm(self._port), errors):
-                return self.async_create_entry(
-                    title=MFM_TITLE,
-                    data={
-                        CONF_DEVICE_KIND: DeviceKind.MFM,
-                        CONF_PORT: self._port,
-                        CONF_LINE_FORMAT: mfm.line_format,
-                    },
-                    options=DEFAULT_OPTIONS,
+            elif probed := await self._async_try(kind.async_probe(self._port), errors):
+                return await self._async_device_found(
+                    kind.new_entry(probed, self._port)
                 )
         return self.async_show_form(
             step_id="port",
@@ -254,14 +115,24 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
             errors=errors,
         )
 
-    async def _async_ecm_found(self, probe: EcmProbeResult) -> ConfigFlowResult:
-        """Identify the unit; ask how to read it if it does not push by itself."""
-        self._ecm = probe.packet
-        await self.async_set_unique_id(_ecm_unique_id(probe.packet, self._port))
-        self._abort_if_unique_id_configured(updates={CONF_PORT: self._port})
-        if probe.realtime:
-            return self._async_create_ecm_entry(poll_interval=0)
-        return await self.async_step_ecm_mode()
+    async def _async_device_found(self, new_entry: NewEntry) -> ConfigFlowResult:
+        """Add the device, unless it has an entry; ask how to read it if it must be polled."""
+        if new_entry.unique_id is not None:
+            await self.async_set_unique_id(new_entry.unique_id)
+            self._abort_if_unique_id_configured(updates={CONF_PORT: self._port})
+        if new_entry.asks_read_mode:
+            self._new_entry = new_entry
+            return await self.async_step_ecm_mode()
+        return self._async_create(new_entry)
+
+    @callback
+    def _async_create(self, new_entry: NewEntry) -> ConfigFlowResult:
+        """Add the entry."""
+        return self.async_create_entry(
+            title=new_entry.title,
+            data=dict(new_entry.data),
+            options=dict(new_entry.options),
+        )
 
     async def async_step_ecm_mode(
         self, user_input: dict[str, Any] | None = None
@@ -273,17 +144,22 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
                 settings = await self._async_try(
                     async_read_ecm_settings(self._port), errors, field="base"
                 )
-                self._firmware = settings.firmware if settings else None
+                if settings:
+                    self._new_entry = replace(
+                        self._new_entry,
+                        data={**self._new_entry.data, CONF_FIRMWARE: settings.firmware},
+                    )
             if not errors and user_input[CONF_ECM_MODE] == ECM_MODE_POLL:
-                return self._async_create_ecm_entry(
-                    poll_interval=int(user_input[CONF_POLL_INTERVAL])
+                poll_interval = int(user_input[CONF_POLL_INTERVAL])
+                return self._async_create(
+                    replace(self._new_entry, options=ecm_entry_options(poll_interval))
                 )
             if not errors and await self._async_try(
                 async_send_ecm_command(self._port, realtime_command(on=True)),
                 errors,
                 field="base",
             ):
-                return self._async_create_ecm_entry(poll_interval=0)
+                return self._async_create(self._new_entry)
         schema = vol.Schema(
             {
                 vol.Required(CONF_ECM_MODE, default=ECM_MODE_POLL): SelectSelector(
@@ -295,35 +171,12 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
                 ),
                 vol.Required(
                     CONF_POLL_INTERVAL, default=DEFAULT_POLL_INTERVAL
-                ): _number(1, 3600, 1, "s"),
+                ): number_field(1, 3600, 1, "s"),
                 vol.Optional(CONF_READ_SETTINGS, default=False): BooleanSelector(),
             }
         )
         return self.async_show_form(
             step_id="ecm_mode", data_schema=schema, errors=errors
-        )
-
-    @callback
-    def _async_create_ecm_entry(self, poll_interval: int) -> ConfigFlowResult:
-        """Add the unit found on the port."""
-        packet = self._ecm
-        return self.async_create_entry(
-            title=f"{packet.model} {packet.device_id}",
-            data={
-                CONF_DEVICE_KIND: DeviceKind.ECM1240,
-                CONF_PORT: self._port,
-                CONF_DEVICE_ID: packet.device_id,
-                CONF_MODEL: packet.model,
-            }
-            | ({CONF_FIRMWARE: self._firmware} if self._firmware else {}),
-            options={
-                **ECM_DEFAULT_OPTIONS,
-                CONF_POLL_INTERVAL: poll_interval,
-                # A poll every few minutes must not count as an outage in between.
-                CONF_SILENCE_TIMEOUT: max(
-                    DEFAULT_ECM_SILENCE_TIMEOUT, 3 * poll_interval
-                ),
-            },
         )
 
     async def async_step_reconfigure(
@@ -378,15 +231,13 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         self, entry: ConfigEntry, port: str, errors: dict[str, str]
     ) -> dict[str, Any] | None:
         """Read the entry's device on `port`; what its data should now say."""
-        if entry.data[CONF_DEVICE_KIND] == DeviceKind.MFM:
-            if mfm := await self._async_try(async_probe_mfm(port), errors):
-                return {CONF_LINE_FORMAT: mfm.line_format}
+        kind = device_kind(entry)
+        if not (probed := await self._async_try(kind.async_probe(port), errors)):
             return None
-        if ecm := await self._async_try(async_probe_ecm(port), errors):
-            if ecm.packet.device_id == entry.data[CONF_DEVICE_ID]:
-                return {}
+        if (updates := kind.moved_entry_data(entry, probed)) is None:
             errors[CONF_PORT] = "another_unit"
-        return None
+            return None
+        return dict(updates)
 
     async def _async_try[T](
         self,
@@ -413,26 +264,6 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.add_suggested_values_to_schema(schema, current)
 
 
-def _edited_sections(
-    model: str, stored: dict[str, Any], user_input: dict[str, Any]
-) -> set[str]:
-    """The channels whose fields the user changed from what the form showed."""
-    return {
-        channel
-        for channel, schema in _channel_schemas(model).items()
-        if user_input.get(channel) != schema(stored.get(channel, {}))
-    }
-
-
-def _not_numbers(user_input: dict[str, Any]) -> dict[str, str]:
-    """Errors for number fields holding NaN, which passes every range check."""
-    return {
-        field: "not_a_number"
-        for field, value in user_input.items()
-        if isinstance(value, float) and math.isnan(value)
-    }
-
-
 class MainsMonitorOptionsFlow(OptionsFlowWithReload):
     """Tunes how readings are aggregated and when silence means an outage.
 
@@ -442,48 +273,21 @@ class MainsMonitorOptionsFlow(OptionsFlowWithReload):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show and store the board's options."""
-        if self.config_entry.data[CONF_DEVICE_KIND] == DeviceKind.ECM1240:
-            return await self.async_step_ecm()
+        """Show and store the options of the entry's device kind."""
+        entry = self.config_entry
+        kind = device_kind(entry)
         errors: dict[str, str] = {}
-        if user_input is not None and not (errors := _not_numbers(user_input)):
-            return self.async_create_entry(data=user_input)
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                OPTIONS_SCHEMA,
-                DEFAULT_OPTIONS | dict(self.config_entry.options) | (user_input or {}),
-            ),
-            errors=errors,
-            description_placeholders={"device": self.config_entry.title},
-        )
-
-    async def async_step_ecm(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Show and store the energy monitor's options and channels."""
-        model = self.config_entry.data[CONF_MODEL]
-        stored = dict(self.config_entry.options)
-        errors: dict[str, str] = {}
-        expanded: set[str] = set()
         if user_input is not None:
-            poll = user_input[CONF_POLL_INTERVAL]
-            errors = _not_numbers(user_input) | _duplicate_names(model, user_input)
-            if not errors and poll and user_input[CONF_SILENCE_TIMEOUT] <= poll:
-                errors[CONF_SILENCE_TIMEOUT] = "silence_shorter_than_poll"
+            errors = _not_numbers(user_input) | kind.options_errors(entry, user_input)
             if not errors:
                 return self.async_create_entry(data=user_input)
-            # Shown again: the sections the user worked in, or that hold an error, stay open.
-            expanded = _edited_sections(model, stored, user_input) | errors.keys()
-        values = user_input or stored
+        form = kind.options_form(entry, user_input, errors)
         return self.async_show_form(
-            step_id="ecm",
-            data_schema=self.add_suggested_values_to_schema(
-                _ecm_options_schema(model, expanded), values
-            ),
+            step_id=kind.options_step_id,
+            data_schema=self.add_suggested_values_to_schema(form.schema, form.values),
             errors=errors,
-            description_placeholders={
-                "device": self.config_entry.title,
-                **_section_titles(model, values),
-            },
+            description_placeholders={"device": entry.title, **form.placeholders},
         )
+
+    # The energy monitor's form has a step id (and texts) of its own.
+    async_step_ecm = async_step_init

@@ -35,7 +35,7 @@ STORE_VERSION = 1
 # flushes pending saves when it stops, so a clean stop loses nothing.
 SAVE_DELAY = 60
 
-type MainsMonitorConfigEntry = ConfigEntry[MainsMonitorCoordinator[Any]]
+type MainsMonitorConfigEntry = ConfigEntry[DeviceCoordinator]
 
 
 class StreamParser(Protocol):
@@ -43,6 +43,39 @@ class StreamParser(Protocol):
 
     def drop_partial(self) -> None:
         """Forget a half-received frame."""
+
+
+class DeviceCoordinator(Protocol):
+    """What code shared by every device kind may use of an entry's coordinator.
+
+    A kind's own code gets the coordinator as its own type from its definition
+    (`kinds.base.DeviceKindDefinition.coordinator_of`).
+    """
+
+    @property
+    def data(self) -> Snapshot | None:
+        """The latest snapshot."""
+
+    @property
+    def last_update_success(self) -> bool:
+        """Whether the measurements are available."""
+
+    @property
+    def connection_state(self) -> ConnectionState:
+        """The port's own state."""
+
+    @property
+    def connection(self) -> SerialConnection:
+        """The reader of the port."""
+
+    async def async_restore(self) -> None:
+        """Load what was saved before the last shutdown."""
+
+    def async_start(self) -> None:
+        """Start reading and publishing."""
+
+    async def async_stop(self) -> None:
+        """Stop reading and save."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

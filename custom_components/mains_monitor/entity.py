@@ -1,13 +1,46 @@
-"""The base every Mains Monitor entity shares."""
+"""The base every Mains Monitor entity shares, and the shapes of their descriptions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from homeassistant.components.binary_sensor import BinarySensorEntityDescription
+from homeassistant.components.button import ButtonEntityDescription
+from homeassistant.components.sensor import SensorEntityDescription
 from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.typing import StateType
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .coordinator import MainsMonitorCoordinator
+from .coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator, Snapshot
+
+
+@dataclass(frozen=True, kw_only=True)
+class MainsMonitorSensorEntityDescription[SnapshotT: Snapshot](SensorEntityDescription):
+    """A sensor: how to read its value from its device's snapshot."""
+
+    value_fn: Callable[[SnapshotT], StateType | datetime]
+    exists_fn: Callable[[MainsMonitorConfigEntry], bool] = lambda _: True
+
+
+@dataclass(frozen=True, kw_only=True)
+class MainsMonitorBinarySensorEntityDescription[SnapshotT: Snapshot](
+    BinarySensorEntityDescription
+):
+    """A binary sensor: how to read whether it is on from its device's snapshot."""
+
+    is_on_fn: Callable[[SnapshotT], bool | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MainsMonitorButtonEntityDescription[CoordinatorT: MainsMonitorCoordinator[Any]](
+    ButtonEntityDescription
+):
+    """A button: what pressing it does to its device's coordinator."""
+
+    press_fn: Callable[[CoordinatorT], None]
 
 
 class MainsMonitorEntity(CoordinatorEntity[MainsMonitorCoordinator[Any]]):

@@ -1,0 +1,176 @@
+"""The shape of a device kind: everything that differs between the devices read."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+)
+
+from ..const import ConnectionState, DeviceKind
+from ..coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator, Snapshot
+from ..entity import (
+    MainsMonitorBinarySensorEntityDescription,
+    MainsMonitorButtonEntityDescription,
+    MainsMonitorSensorEntityDescription,
+)
+from ..validation import vol
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewEntry:
+    """The config entry a probed device becomes."""
+
+    title: str
+    data: Mapping[str, Any]
+    options: Mapping[str, Any]
+    unique_id: str | None = None
+    # A unit that only answers polls: the flow asks how to read it (its `ecm_mode` step).
+    asks_read_mode: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OptionsForm:
+    """What the options form shows: its fields, their values, the texts' placeholders."""
+
+    schema: vol.Schema
+    values: Mapping[str, Any]
+    placeholders: Mapping[str, str]
+
+
+class DeviceKindDefinition[CoordinatorT: MainsMonitorCoordinator[Any], ProbeT](ABC):
+    """One kind of device: its coordinator, probe, entities, diagnostics and options.
+
+    The config flow and the platforms look a kind up (`kinds.device_kind`) instead
+    of switching on it. `kind` is stored in the entry and ends the translation
+    keys whose advice differs by kind.
+    """
+
+    kind: ClassVar[DeviceKind]
+    coordinator_type: type[CoordinatorT]
+    # The options form's step id, the key of its texts in the translations.
+    options_step_id: ClassVar[str] = "init"
+
+    def create_coordinator(
+        self, hass: HomeAssistant, entry: MainsMonitorConfigEntry
+    ) -> CoordinatorT:
+        """A new coordinator for the entry, not yet started."""
+        return self.coordinator_type(hass, entry)
+
+    def coordinator_of(self, entry: MainsMonitorConfigEntry) -> CoordinatorT:
+        """The entry's coordinator, as this kind's own type."""
+        coordinator = entry.runtime_data
+        if not isinstance(coordinator, self.coordinator_type):
+            msg = f"{entry.title} is no {self.kind} entry"
+            raise TypeError(msg)
+        return coordinator
+
+    @abstractmethod
+    def sensors(
+        self, coordinator: CoordinatorT
+    ) -> Iterable[MainsMonitorSensorEntityDescription[Any]]:
+        """The device's sensors."""
+
+    def binary_sensors(
+        self, coordinator: CoordinatorT
+    ) -> Iterable[MainsMonitorBinarySensorEntityDescription[Any]]:
+        """The device's binary sensors: none unless the kind has some."""
+        return ()
+
+    def buttons(
+        self, coordinator: CoordinatorT
+    ) -> Iterable[MainsMonitorButtonEntityDescription[CoordinatorT]]:
+        """The device's buttons: none unless the kind has some."""
+        return ()
+
+    @abstractmethod
+    def diagnostics(self, coordinator: CoordinatorT) -> dict[str, Any]:
+        """What the parser and the accounting know of the device."""
+
+    @abstractmethod
+    async def async_probe(self, port: str) -> ProbeT:
+        """Read `port` until it shows this kind's device; raise what went wrong."""
+
+    @abstractmethod
+    def new_entry(self, probed: ProbeT, port: str) -> NewEntry:
+        """The entry for the device found on `port`."""
+
+    @abstractmethod
+    def moved_entry_data(
+        self, entry: ConfigEntry, probed: ProbeT
+    ) -> Mapping[str, Any] | None:
+        """What the entry's data should say now that it reads `probed`; None for another device."""
+
+    @abstractmethod
+    def options_form(
+        self,
+        entry: ConfigEntry,
+        user_input: Mapping[str, Any] | None,
+        errors: Mapping[str, str],
+    ) -> OptionsForm:
+        """The options form, showing `user_input` again after `errors`."""
+
+    def options_errors(
+        self, entry: ConfigEntry, user_input: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """Errors beyond the fields' own ranges: none unless the kind checks more."""
+        return {}
+
+
+# Descriptions every kind has.
+
+
+def counter[SnapshotT: Snapshot](
+    key: str, read: Callable[[SnapshotT], int]
+) -> MainsMonitorSensorEntityDescription[SnapshotT]:
+    """Describe a diagnostic counter; off by default, as it changes at every update.
+
+    No state class: the counters start from zero whenever the entry loads, which
+    long-term statistics would take for a new meter cycle each time.
+    """
+    return MainsMonitorSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        value_fn=read,
+    )
+
+
+def connection_state[SnapshotT: Snapshot]() -> MainsMonitorSensorEntityDescription[
+    SnapshotT
+]:
+    """Describe the port's state, which every device kind has."""
+    return MainsMonitorSensorEntityDescription(
+        key="connection_state",
+        translation_key="connection_state",
+        device_class=SensorDeviceClass.ENUM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        options=[state.value for state in ConnectionState],
+        value_fn=lambda snapshot: snapshot.connection_state.value,
+    )
+
+
+def number_field(
+    minimum: float, maximum: float, step: float, unit: str
+) -> NumberSelector:
+    """A number typed into a box, bounded and with its unit."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=step,
+            mode=NumberSelectorMode.BOX,
+            unit_of_measurement=unit,
+        )
+    )

@@ -1,0 +1,340 @@
+"""The Brultech ECM-1240 / ECM-1220: a 7-channel energy monitor that sends binary packets."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import (
+    EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.selector import (
+    BooleanSelector,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+)
+from homeassistant.helpers.typing import StateType
+
+from ..const import (
+    CONF_DEVICE_ID,
+    CONF_DEVICE_KIND,
+    CONF_INVERTED,
+    CONF_MODE,
+    CONF_MODEL,
+    CONF_NAME,
+    CONF_POLL_INTERVAL,
+    CONF_PORT,
+    CONF_SILENCE_TIMEOUT,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_ECM_SILENCE_TIMEOUT,
+    DEFAULT_UPDATE_INTERVAL,
+    ChannelMode,
+    DeviceKind,
+)
+from ..ecm_coordinator import ChannelEnergy, EcmCoordinator, EcmSnapshot
+from ..energy import CHANNELS, POLARIZED_CHANNELS
+from ..entity import MainsMonitorSensorEntityDescription
+from ..probe import EcmProbeResult, async_probe_ecm
+from ..protocol.ecm1240 import MODEL_ECM_1220, EcmPacket
+from ..validation import vol
+from .base import (
+    DeviceKindDefinition,
+    NewEntry,
+    OptionsForm,
+    connection_state,
+    counter,
+    number_field,
+)
+
+type EcmSensorEntityDescription = MainsMonitorSensorEntityDescription[EcmSnapshot]
+
+
+def _current(
+    key: str, read: Callable[[EcmSnapshot], float | None]
+) -> EcmSensorEntityDescription:
+    """Describe a current in A."""
+    return MainsMonitorSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.CURRENT,
+        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=read,
+    )
+
+
+SENSORS: tuple[EcmSensorEntityDescription, ...] = (
+    MainsMonitorSensorEntityDescription(
+        key="voltage",
+        translation_key="voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda snapshot: snapshot.voltage,
+    ),
+    _current("ch1_current", lambda snapshot: snapshot.ch1_current),
+    _current("ch2_current", lambda snapshot: snapshot.ch2_current),
+    MainsMonitorSensorEntityDescription(
+        key="dc_voltage_raw",
+        translation_key="dc_voltage_raw",
+        exists_fn=lambda entry: entry.data[CONF_MODEL] != MODEL_ECM_1220,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        # A raw value of undocumented scale: for those who wire the DC input.
+        entity_registry_enabled_default=False,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=lambda snapshot: snapshot.dc_voltage_raw,
+    ),
+    counter("packets_accepted", lambda snapshot: snapshot.packets_accepted),
+    counter("packets_rejected", lambda snapshot: snapshot.packets_rejected),
+    counter("packets_foreign", lambda snapshot: snapshot.packets_foreign),
+    MainsMonitorSensorEntityDescription(
+        key="last_packet",
+        translation_key="last_packet",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        # A unit sending every second moves it at every update, like a counter.
+        entity_registry_enabled_default=False,
+        value_fn=lambda snapshot: snapshot.last_packet,
+    ),
+    connection_state(),
+)
+
+
+def _energy(
+    channel: str, name: str, kind: str, read: Callable[[ChannelEnergy], float]
+) -> EcmSensorEntityDescription:
+    """Describe one of a channel's energy totals in kWh, for the Energy dashboard."""
+    return MainsMonitorSensorEntityDescription(
+        key=f"{channel}_{kind}",
+        translation_key=f"channel_{kind}",
+        translation_placeholders={"channel": name},
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=3,
+        value_fn=lambda snapshot: read(snapshot.channels[channel]),
+    )
+
+
+def _channel_power(channel: str) -> Callable[[EcmSnapshot], StateType]:
+    """Read a channel's power from the snapshot."""
+    return lambda snapshot: snapshot.channels[channel].power
+
+
+def channel_sensors(coordinator: EcmCoordinator) -> list[EcmSensorEntityDescription]:
+    """Power and energy of every channel the user enabled, as its mode asks."""
+    descriptions: list[EcmSensorEntityDescription] = []
+    for channel in CHANNELS:
+        mode = coordinator.channel_mode(channel)
+        if mode is ChannelMode.OFF:
+            continue
+        name = coordinator.channel_name(channel)
+        descriptions.append(
+            MainsMonitorSensorEntityDescription(
+                key=f"{channel}_power",
+                translation_key="channel_power",
+                translation_placeholders={"channel": name},
+                device_class=SensorDeviceClass.POWER,
+                native_unit_of_measurement=UnitOfPower.WATT,
+                state_class=SensorStateClass.MEASUREMENT,
+                suggested_display_precision=0,
+                value_fn=_channel_power(channel),
+            )
+        )
+        if mode is ChannelMode.NET:
+            descriptions.append(
+                _energy(channel, name, "energy_imported", lambda c: c.imported)
+            )
+            descriptions.append(
+                _energy(channel, name, "energy_exported", lambda c: c.exported)
+            )
+        else:
+            descriptions.append(_energy(channel, name, "energy", lambda c: c.energy))
+    return descriptions
+
+
+def entry_options(poll_interval: int) -> dict[str, Any]:
+    """A new entry's options: polled every `poll_interval` s, or 0 for a unit that sends by itself."""
+    return {
+        CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
+        CONF_POLL_INTERVAL: poll_interval,
+        # A poll every few minutes must not count as an outage in between.
+        CONF_SILENCE_TIMEOUT: max(DEFAULT_ECM_SILENCE_TIMEOUT, 3 * poll_interval),
+    }
+
+
+def _unique_id(packet: EcmPacket, port: str) -> str:
+    """The unit's unit id and serial; the port for units that report 0 and 0."""
+    return port if packet.unit_id == packet.serial == 0 else packet.device_id
+
+
+def _channel_schemas(model: str) -> dict[str, vol.Schema]:
+    """The fields of each channel the model has: name, mode, polarity."""
+    channels = POLARIZED_CHANNELS if model == MODEL_ECM_1220 else CHANNELS
+    return {channel: _channel_schema(channel) for channel in channels}
+
+
+def _channel_schema(channel: str) -> vol.Schema:
+    """A channel's name and mode; CH1 and CH2 also net metering and polarity."""
+    polarized = channel in POLARIZED_CHANNELS
+    modes = (
+        list(ChannelMode) if polarized else [ChannelMode.CONSUMPTION, ChannelMode.OFF]
+    )
+    fields: dict[vol.Marker, Any] = {
+        vol.Optional(CONF_NAME): TextSelector(),
+        vol.Required(CONF_MODE, default=ChannelMode.CONSUMPTION): SelectSelector(
+            SelectSelectorConfig(options=modes, translation_key="channel_mode")
+        ),
+    }
+    if polarized:
+        fields[vol.Required(CONF_INVERTED, default=False)] = BooleanSelector()
+    return vol.Schema(fields)
+
+
+def _options_schema(model: str, expanded: set[str]) -> vol.Schema:
+    """Intervals, then one section per channel, collapsed unless `expanded`."""
+    fields: dict[vol.Marker, Any] = {
+        vol.Required(CONF_UPDATE_INTERVAL): number_field(1, 60, 1, "s"),
+        vol.Required(CONF_POLL_INTERVAL): number_field(0, 3600, 1, "s"),
+        # Up to three polls of the longest polling interval.
+        vol.Required(CONF_SILENCE_TIMEOUT): number_field(5, 10800, 1, "s"),
+    }
+    for channel, schema in _channel_schemas(model).items():
+        fields[vol.Required(channel)] = section(
+            schema, {"collapsed": channel not in expanded}
+        )
+    return vol.Schema(fields)
+
+
+def _channel_name(channel: str, values: Mapping[str, Any]) -> str:
+    """The name a channel's entities get: the user's, or its label on the unit."""
+    return str(values.get(CONF_NAME) or channel.upper())
+
+
+def _duplicate_names(model: str, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """An error on each channel whose entities would be named like an earlier one's."""
+    errors: dict[str, str] = {}
+    seen: set[str] = set()
+    for channel in _channel_schemas(model):
+        values = user_input.get(channel, {})
+        if values.get(CONF_MODE) == ChannelMode.OFF:
+            continue
+        name = _channel_name(channel, values).strip().casefold()
+        if name in seen:
+            errors[channel] = "duplicate_name"
+        seen.add(name)
+    return errors
+
+
+def _section_titles(model: str, options: Mapping[str, Any]) -> dict[str, str]:
+    """Each channel section's title: the user's name and the unit's label."""
+    titles: dict[str, str] = {}
+    for channel in _channel_schemas(model):
+        label = channel.upper()
+        name = _channel_name(channel, options.get(channel, {}))
+        titles[channel] = label if name == label else f"{name} ({label})"
+    return titles
+
+
+def _edited_sections(
+    model: str, stored: Mapping[str, Any], user_input: Mapping[str, Any]
+) -> set[str]:
+    """The channels whose fields the user changed from what the form showed."""
+    return {
+        channel
+        for channel, schema in _channel_schemas(model).items()
+        if user_input.get(channel) != schema(stored.get(channel, {}))
+    }
+
+
+class EcmKind(DeviceKindDefinition[EcmCoordinator, EcmProbeResult]):
+    """The energy monitor: power and energy per channel, voltage and currents."""
+
+    kind = DeviceKind.ECM1240
+    coordinator_type = EcmCoordinator
+    options_step_id = "ecm"
+
+    def sensors(
+        self, coordinator: EcmCoordinator
+    ) -> Iterable[EcmSensorEntityDescription]:
+        """The unit's own sensors, then those of its channels."""
+        return (*SENSORS, *channel_sensors(coordinator))
+
+    def diagnostics(self, coordinator: EcmCoordinator) -> dict[str, Any]:
+        """What the parser and the ledger know of the unit."""
+        packets = coordinator.parser
+        return {
+            "accepted": packets.accepted,
+            "rejected": dict(packets.rejected),
+            "discarded_bytes": packets.discarded_bytes,
+            "foreign_packets": coordinator.packets_foreign,
+            "ledger": coordinator.ledger.as_dict(),
+            "resyncs": coordinator.ledger.resyncs,
+        }
+
+    async def async_probe(self, port: str) -> EcmProbeResult:
+        """Wait for a packet, polling a silent unit once."""
+        return await async_probe_ecm(port)
+
+    def new_entry(self, probed: EcmProbeResult, port: str) -> NewEntry:
+        """The unit's entry, one per unit; a unit that only answers polls is asked about."""
+        packet = probed.packet
+        return NewEntry(
+            title=f"{packet.model} {packet.device_id}",
+            data={
+                CONF_DEVICE_KIND: self.kind,
+                CONF_PORT: port,
+                CONF_DEVICE_ID: packet.device_id,
+                CONF_MODEL: packet.model,
+            },
+            options=entry_options(poll_interval=0),
+            unique_id=_unique_id(packet, port),
+            asks_read_mode=not probed.realtime,
+        )
+
+    def moved_entry_data(
+        self, entry: ConfigEntry, probed: EcmProbeResult
+    ) -> Mapping[str, Any] | None:
+        """Nothing changes for the same unit; another unit is not this entry's."""
+        return {} if probed.packet.device_id == entry.data[CONF_DEVICE_ID] else None
+
+    def options_form(
+        self,
+        entry: ConfigEntry,
+        user_input: Mapping[str, Any] | None,
+        errors: Mapping[str, str],
+    ) -> OptionsForm:
+        """Intervals and channels; after an error the sections worked in stay open."""
+        model = entry.data[CONF_MODEL]
+        expanded: set[str] = set()
+        if user_input is not None:
+            expanded = _edited_sections(model, entry.options, user_input) | set(errors)
+        values = user_input or entry.options
+        return OptionsForm(
+            schema=_options_schema(model, expanded),
+            values=values,
+            placeholders=_section_titles(model, values),
+        )
+
+    def options_errors(
+        self, entry: ConfigEntry, user_input: Mapping[str, Any]
+    ) -> dict[str, str]:
+        """Channels named alike, and a silence timeout no longer than the polling interval."""
+        errors = _duplicate_names(entry.data[CONF_MODEL], user_input)
+        poll = user_input[CONF_POLL_INTERVAL]
+        if not errors and poll and user_input[CONF_SILENCE_TIMEOUT] <= poll:
+            errors[CONF_SILENCE_TIMEOUT] = "silence_shorter_than_poll"
+        return errors
+
+
+ECM1240 = EcmKind()

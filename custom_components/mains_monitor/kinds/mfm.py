@@ -1,0 +1,270 @@
+"""The mfm board: a mains-frequency meter that sends text lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from homeassistant.components.binary_sensor import BinarySensorDeviceClass
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EntityCategory, UnitOfFrequency, UnitOfPower, UnitOfTime
+from homeassistant.helpers.selector import (
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+)
+from homeassistant.helpers.typing import StateType
+
+from ..const import (
+    CONF_CALIBRATION_OFFSET,
+    CONF_DEVICE_KIND,
+    CONF_LINE_FORMAT,
+    CONF_NOMINAL_FREQUENCY,
+    CONF_PORT,
+    CONF_SILENCE_TIMEOUT,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_SILENCE_TIMEOUT,
+    DEFAULT_UPDATE_INTERVAL,
+    NOMINAL_AUTO,
+    DeviceKind,
+)
+from ..entity import (
+    MainsMonitorBinarySensorEntityDescription,
+    MainsMonitorButtonEntityDescription,
+    MainsMonitorSensorEntityDescription,
+)
+from ..frequency import ALARM_THRESHOLDS_MHZ, SUMMARY_ALARM_BIT, FrequencyBand
+from ..mfm_coordinator import FrequencyStats, MfmCoordinator, MfmSnapshot
+from ..probe import MfmProbeResult, async_probe_mfm
+from ..protocol.mfm import LineFormat
+from ..validation import vol
+from .base import (
+    DeviceKindDefinition,
+    NewEntry,
+    OptionsForm,
+    connection_state,
+    counter,
+    number_field,
+)
+
+TITLE = "Mains frequency board"
+MILLIHERTZ = "mHz"
+MILLIHERTZ_PER_SECOND = "mHz/s"
+FORMATS_WITH_LOAD_DIFFERENCE = {LineFormat.P2, LineFormat.P3, LineFormat.P4}
+
+type MfmSensorEntityDescription = MainsMonitorSensorEntityDescription[MfmSnapshot]
+
+
+def _stat(
+    read: Callable[[FrequencyStats], StateType],
+) -> Callable[[MfmSnapshot], StateType]:
+    """Read a statistic of the interval, None before the first one."""
+    return lambda snapshot: None if snapshot.stats is None else read(snapshot.stats)
+
+
+def _frequency(
+    key: str, read: Callable[[FrequencyStats], float]
+) -> MfmSensorEntityDescription:
+    """Describe a frequency statistic in Hz."""
+    return MainsMonitorSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.FREQUENCY,
+        native_unit_of_measurement=UnitOfFrequency.HERTZ,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=3,
+        value_fn=_stat(read),
+    )
+
+
+SENSORS: tuple[MfmSensorEntityDescription, ...] = (
+    _frequency("frequency", lambda stats: stats.mean),
+    _frequency("frequency_minimum", lambda stats: stats.minimum),
+    _frequency("frequency_maximum", lambda stats: stats.maximum),
+    MainsMonitorSensorEntityDescription(
+        key="deviation",
+        translation_key="deviation",
+        native_unit_of_measurement=MILLIHERTZ,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=_stat(lambda stats: stats.deviation),
+    ),
+    MainsMonitorSensorEntityDescription(
+        key="rate_of_change",
+        translation_key="rate_of_change",
+        native_unit_of_measurement=MILLIHERTZ_PER_SECOND,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=_stat(lambda stats: stats.rate_of_change),
+    ),
+    MainsMonitorSensorEntityDescription(
+        key="grid_time_deviation",
+        translation_key="grid_time_deviation",
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda snapshot: snapshot.grid_time_deviation,
+    ),
+    MainsMonitorSensorEntityDescription(
+        key="grid_time_since",
+        translation_key="grid_time_since",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda snapshot: snapshot.grid_time_since,
+    ),
+    MainsMonitorSensorEntityDescription(
+        key="load_difference",
+        translation_key="load_difference",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.MEGA_WATT,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_stat(lambda stats: stats.load_difference),
+        exists_fn=lambda entry: (
+            entry.data.get(CONF_LINE_FORMAT) in FORMATS_WITH_LOAD_DIFFERENCE
+        ),
+    ),
+    MainsMonitorSensorEntityDescription(
+        key="band",
+        translation_key="band",
+        device_class=SensorDeviceClass.ENUM,
+        options=[band.value for band in FrequencyBand],
+        value_fn=_stat(lambda stats: stats.band.value),
+    ),
+    counter("readings_accepted", lambda snapshot: snapshot.readings_accepted),
+    counter("lines_rejected", lambda snapshot: snapshot.lines_rejected),
+    counter("board_restarts", lambda snapshot: snapshot.board_restarts),
+    connection_state(),
+)
+
+
+def _alarm_bit(bit: int) -> Callable[[MfmSnapshot], bool | None]:
+    """Whether an alarm's bit is set in the interval, None before the first one."""
+    return lambda snapshot: (
+        None if snapshot.stats is None else bool(snapshot.stats.alarms >> bit & 1)
+    )
+
+
+# On while the frequency is, or was within the hold time, out of its band.
+ALARMS: tuple[MainsMonitorBinarySensorEntityDescription[MfmSnapshot], ...] = (
+    *(
+        MainsMonitorBinarySensorEntityDescription(
+            key=f"alarm_{threshold}",
+            translation_key="alarm_threshold",
+            translation_placeholders={"threshold": str(threshold)},
+            device_class=BinarySensorDeviceClass.PROBLEM,
+            is_on_fn=_alarm_bit(bit),
+        )
+        for bit, threshold in enumerate(ALARM_THRESHOLDS_MHZ)
+    ),
+    MainsMonitorBinarySensorEntityDescription(
+        key="alarm",
+        translation_key="alarm",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        is_on_fn=_alarm_bit(SUMMARY_ALARM_BIT),
+    ),
+)
+
+RESET_GRID_TIME = MainsMonitorButtonEntityDescription[MfmCoordinator](
+    key="reset_grid_time",
+    translation_key="reset_grid_time",
+    entity_category=EntityCategory.CONFIG,
+    press_fn=lambda coordinator: coordinator.async_reset_grid_time(),
+)
+
+OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_UPDATE_INTERVAL): number_field(1, 60, 1, "s"),
+        vol.Required(CONF_NOMINAL_FREQUENCY): SelectSelector(
+            SelectSelectorConfig(
+                options=[NOMINAL_AUTO, "50", "60"],
+                translation_key=CONF_NOMINAL_FREQUENCY,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
+        vol.Required(CONF_CALIBRATION_OFFSET): number_field(-100, 100, 0.1, "mHz"),
+        vol.Required(CONF_SILENCE_TIMEOUT): number_field(5, 600, 1, "s"),
+    }
+)
+DEFAULT_OPTIONS: dict[str, Any] = {
+    CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
+    CONF_NOMINAL_FREQUENCY: NOMINAL_AUTO,
+    CONF_CALIBRATION_OFFSET: 0.0,
+    CONF_SILENCE_TIMEOUT: DEFAULT_SILENCE_TIMEOUT,
+}
+
+
+class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
+    """The board: frequency sensors, alarms and the grid-time reset."""
+
+    kind = DeviceKind.MFM
+    coordinator_type = MfmCoordinator
+
+    def sensors(
+        self, coordinator: MfmCoordinator
+    ) -> Iterable[MfmSensorEntityDescription]:
+        """The frequency statistics, grid time and counters."""
+        return SENSORS
+
+    def binary_sensors(
+        self, coordinator: MfmCoordinator
+    ) -> Iterable[MainsMonitorBinarySensorEntityDescription[MfmSnapshot]]:
+        """The board's frequency alarms."""
+        return ALARMS
+
+    def buttons(
+        self, coordinator: MfmCoordinator
+    ) -> Iterable[MainsMonitorButtonEntityDescription[MfmCoordinator]]:
+        """The grid-time reset."""
+        return (RESET_GRID_TIME,)
+
+    def diagnostics(self, coordinator: MfmCoordinator) -> dict[str, Any]:
+        """What the parser knows of the board."""
+        parser = coordinator.parser
+        return {
+            "firmware": parser.firmware,
+            "output_format": parser.output_format,
+            "nominal_frequency": parser.nominal_frequency,
+            "restarts": parser.restarts,
+            "accepted": parser.accepted,
+            "banner_lines": parser.banner_lines,
+            "rejected": dict(parser.rejected),
+        }
+
+    async def async_probe(self, port: str) -> MfmProbeResult:
+        """Wait for a valid reading."""
+        return await async_probe_mfm(port)
+
+    def new_entry(self, probed: MfmProbeResult, port: str) -> NewEntry:
+        """The board's entry; any number of boards may be added."""
+        return NewEntry(
+            title=TITLE,
+            data={
+                CONF_DEVICE_KIND: self.kind,
+                CONF_PORT: port,
+                CONF_LINE_FORMAT: probed.line_format,
+            },
+            options=DEFAULT_OPTIONS,
+        )
+
+    def moved_entry_data(
+        self, entry: ConfigEntry, probed: MfmProbeResult
+    ) -> Mapping[str, Any]:
+        """A board is a board: take its line format, which a reflash may change."""
+        return {CONF_LINE_FORMAT: probed.line_format}
+
+    def options_form(
+        self,
+        entry: ConfigEntry,
+        user_input: Mapping[str, Any] | None,
+        errors: Mapping[str, str],
+    ) -> OptionsForm:
+        """Interval, nominal frequency, calibration and silence timeout."""
+        return OptionsForm(
+            schema=OPTIONS_SCHEMA,
+            values=DEFAULT_OPTIONS | dict(entry.options) | dict(user_input or {}),
+            placeholders={},
+        )
+
+
+MFM = MfmKind()
