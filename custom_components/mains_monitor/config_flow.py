@@ -61,6 +61,8 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     """Adds a device after reading real data from its port."""
 
     VERSION = 1
+    # 1.2: an energy monitor's device and entities are identified by the unit.
+    MINOR_VERSION = 2
 
     _new_entry: NewEntry
 

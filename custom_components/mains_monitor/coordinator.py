@@ -114,6 +114,14 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
 
     parser: StreamParser
 
+    @staticmethod
+    def identity(entry: ConfigEntry) -> str:
+        """What the device's registry identifier and its entities' unique ids start with.
+
+        The entry, unless the device has an identity of its own.
+        """
+        return entry.entry_id
+
     @property
     @abstractmethod
     def device_info(self) -> DeviceInfo:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import math
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.event import async_track_time_interval
@@ -111,12 +112,17 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         # kWh by sensor key, shown after the last save and held by the recorder.
         self._recorded: dict[str, float] = {}
 
+    @staticmethod
+    def identity(entry: ConfigEntry) -> str:
+        """The unit's id and serial (its port if it reports none): a unit added again keeps its entities."""
+        return entry.unique_id or entry.entry_id
+
     @property
     def device_info(self) -> DeviceInfo:
         """The unit, by the serial it reports."""
         data = self.config_entry.data
         return DeviceInfo(
-            identifiers={(DOMAIN, self.config_entry.entry_id)},
+            identifiers={(DOMAIN, self.identity(self.config_entry))},
             name=self.config_entry.title,
             manufacturer="Brultech Research",
             model=data[CONF_MODEL],
@@ -129,7 +135,10 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         await super().async_restore()
         if self._saved_at is not None:
             self._recorded = await async_recorded_totals(
-                self.hass, self.config_entry, self._saved_at
+                self.hass,
+                self.config_entry,
+                self.identity(self.config_entry),
+                self._saved_at,
             )
 
     def restore(self, stored: dict[str, Any]) -> None:

@@ -56,7 +56,8 @@ class MainsMonitorEntity(CoordinatorEntity[MainsMonitorCoordinator[Any]]):
         """Tie the entity to its device."""
         super().__init__(coordinator)
         self.entity_description = description
-        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}"
+        identity = coordinator.identity(coordinator.config_entry)
+        self._attr_unique_id = f"{identity}_{description.key}"
         self._attr_device_info = coordinator.device_info
 
     @property

@@ -109,7 +109,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
     def device_info(self) -> DeviceInfo:
         """The board: it reports no serial number, so the entry names it."""
         return DeviceInfo(
-            identifiers={(DOMAIN, self.config_entry.entry_id)},
+            identifiers={(DOMAIN, self.identity(self.config_entry))},
             name=self.config_entry.title,
             manufacturer="pc-projekte.de",
             model="mfm board",

@@ -15,16 +15,17 @@ from homeassistant.util.unit_conversion import EnergyConverter
 
 
 async def async_recorded_totals(
-    hass: HomeAssistant, entry: ConfigEntry, saved_at: datetime
+    hass: HomeAssistant, entry: ConfigEntry, identity: str, saved_at: datetime
 ) -> dict[str, float]:
     """The highest kWh each of the entry's energy sensors showed since `saved_at`, by key.
 
     After a crash or a power cut the ledger is up to a minute older than what
-    the sensors last showed; the recorder holds those states.
+    the sensors last showed; the recorder holds those states. The sensors'
+    unique ids are `identity`, an underscore and the key.
     """
     if "recorder" not in hass.config.components:
         return {}
-    prefix = f"{entry.entry_id}_"
+    prefix = f"{identity}_"
     keys = {
         registered.entity_id: registered.unique_id.removeprefix(prefix)
         for registered in er.async_entries_for_config_entry(

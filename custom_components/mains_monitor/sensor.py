@@ -28,9 +28,9 @@ async def async_setup_entry(
     async_add_entities: AddEntitiesCallback,
 ) -> None:
     """Add the sensors of the entry's device."""
-    _remove_replaced(hass, entry)
     kind = device_kind(entry)
     coordinator = kind.coordinator_of(entry)
+    _remove_replaced(hass, coordinator.identity(entry))
     async_add_entities(
         MainsMonitorSensor(coordinator, description)
         for description in kind.sensors(coordinator)
@@ -38,11 +38,11 @@ async def async_setup_entry(
     )
 
 
-def _remove_replaced(hass: HomeAssistant, entry: MainsMonitorConfigEntry) -> None:
+def _remove_replaced(hass: HomeAssistant, identity: str) -> None:
     """Drop the registry entries of sensors that a later version replaced."""
     registry = er.async_get(hass)
     for key in REPLACED_SENSORS:
-        unique_id = f"{entry.entry_id}_{key}"
+        unique_id = f"{identity}_{key}"
         if entity_id := registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, unique_id):
             registry.async_remove(entity_id)
 
