@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from homeassistant.components.sensor import SensorDeviceClass
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
@@ -16,6 +16,7 @@ from homeassistant.helpers.selector import (
     NumberSelectorConfig,
     NumberSelectorMode,
 )
+from homeassistant.helpers.typing import StateType
 
 from ..const import ConnectionState, DeviceKind
 from ..coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator, Snapshot
@@ -127,7 +128,27 @@ class DeviceKindDefinition[CoordinatorT: MainsMonitorCoordinator[Any], ProbeT](A
         return {}
 
 
-# Descriptions every kind has.
+# Descriptions every kind has, or builds its own from.
+
+
+def measurement[SnapshotT: Snapshot](
+    key: str,
+    value_fn: Callable[[SnapshotT], StateType],
+    *,
+    device_class: SensorDeviceClass,
+    unit: str,
+    precision: int,
+) -> MainsMonitorSensorEntityDescription[SnapshotT]:
+    """Describe a measured quantity, named by its key."""
+    return MainsMonitorSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=precision,
+        value_fn=value_fn,
+    )
 
 
 def counter[SnapshotT: Snapshot](

@@ -51,6 +51,7 @@ from .base import (
     OptionsForm,
     connection_state,
     counter,
+    measurement,
     number_field,
 )
 
@@ -61,26 +62,22 @@ def _current(
     key: str, read: Callable[[EcmSnapshot], float | None]
 ) -> EcmSensorEntityDescription:
     """Describe a current in A."""
-    return MainsMonitorSensorEntityDescription(
-        key=key,
-        translation_key=key,
+    return measurement(
+        key,
+        read,
         device_class=SensorDeviceClass.CURRENT,
-        native_unit_of_measurement=UnitOfElectricCurrent.AMPERE,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=2,
-        value_fn=read,
+        unit=UnitOfElectricCurrent.AMPERE,
+        precision=2,
     )
 
 
 SENSORS: tuple[EcmSensorEntityDescription, ...] = (
-    MainsMonitorSensorEntityDescription(
-        key="voltage",
-        translation_key="voltage",
+    measurement(
+        "voltage",
+        lambda snapshot: snapshot.voltage,
         device_class=SensorDeviceClass.VOLTAGE,
-        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        value_fn=lambda snapshot: snapshot.voltage,
+        unit=UnitOfElectricPotential.VOLT,
+        precision=1,
     ),
     _current("ch1_current", lambda snapshot: snapshot.ch1_current),
     _current("ch2_current", lambda snapshot: snapshot.ch2_current),

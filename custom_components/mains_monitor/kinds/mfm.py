@@ -45,6 +45,7 @@ from .base import (
     OptionsForm,
     connection_state,
     counter,
+    measurement,
     number_field,
 )
 
@@ -67,14 +68,12 @@ def _frequency(
     key: str, read: Callable[[FrequencyStats], float]
 ) -> MfmSensorEntityDescription:
     """Describe a frequency statistic in Hz."""
-    return MainsMonitorSensorEntityDescription(
-        key=key,
-        translation_key=key,
+    return measurement(
+        key,
+        _stat(read),
         device_class=SensorDeviceClass.FREQUENCY,
-        native_unit_of_measurement=UnitOfFrequency.HERTZ,
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=3,
-        value_fn=_stat(read),
+        unit=UnitOfFrequency.HERTZ,
+        precision=3,
     )
 
 
