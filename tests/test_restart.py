@@ -39,9 +39,10 @@ from homeassistant.core import Event, EventStateChangedData, HomeAssistant, call
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
-from simulator.ecm1240 import EcmModel, EcmUnit, Loads
+from simulator.ecm1240 import EcmUnit, Loads
 from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
+from tests.ecm_unit import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, kwh
 from tests.helpers import (
     Clock,
     advance,
@@ -51,7 +52,6 @@ from tests.helpers import (
     state,
     wait_for_connection,
 )
-from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, kwh, unit_entry
 
 GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
 # A house on CH1, net-metered solar exporting on CH2, two circuits on AUX1 and AUX2.
@@ -87,31 +87,16 @@ def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
 
 
 @pytest.fixture
-def unit() -> EcmUnit:
-    """Unit 5, serial 434, at 120 V with every counter at zero."""
-    return EcmUnit(model=EcmModel.ECM_1240, unit_id=5, serial=434, voltage=120.0)
+def channels() -> dict[str, dict[str, Any]]:
+    """The channel sections of the options: the house above."""
+    return CHANNELS
 
 
 @pytest.fixture
-def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
-    """The house's ECM-1240 on the pty."""
-    return unit_entry(ecm_link, EcmModel.ECM_1240, CHANNELS)
-
-
-@pytest.fixture
-async def ecm(
-    hass: HomeAssistant,
-    ecm_entry: MockConfigEntry,
-    ecm_link: PtyLink,
-    clock: Clock,
-    unit: EcmUnit,
-) -> Simulation:
+async def ecm(ecm: Simulation) -> Simulation:
     """The unit read by the first Home Assistant, its first packet taken."""
-    ecm_entry.add_to_hass(hass)
-    simulation = Simulation(hass, ecm_entry, ecm_link, clock, unit, [Platform.SENSOR])
-    await simulation.set_up()
-    await simulation.start()
-    return simulation
+    await ecm.start()
+    return ecm
 
 
 def expected_totals(seconds: int) -> dict[str, str]:
