@@ -76,9 +76,13 @@ def no_deprecation_reports() -> Iterator[None]:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker of tests that run without Home Assistant."""
+    """Register the markers that choose how a test's Home Assistant starts, if at all."""
     config.addinivalue_line(
         "markers", "without_hass: the tests read files and need no Home Assistant"
+    )
+    config.addinivalue_line(
+        "markers",
+        "recorder_before_hass: the tests start the recorder (recorder_mock)",
     )
 
 
@@ -87,6 +91,13 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     """Let Home Assistant load the integration from custom_components (unless marked without_hass)."""
     if request.node.get_closest_marker("without_hass") is None:
         request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture
+def mock_recorder_before_hass(request: pytest.FixtureRequest) -> None:
+    """Let a test marked recorder_before_hass start the recorder before its Home Assistant."""
+    if request.node.get_closest_marker("recorder_before_hass") is not None:
+        request.getfixturevalue("async_setup_recorder_instance")
 
 
 @pytest.fixture

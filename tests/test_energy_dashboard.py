@@ -65,9 +65,8 @@ GRID_POWER_FORMS = {
 }
 
 
-@pytest.fixture
-def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
-    """Let a test start the recorder (`recorder_mock`) before its Home Assistant."""
+# The recorder (`recorder_mock`) starts before Home Assistant.
+pytestmark = pytest.mark.recorder_before_hass
 
 
 @pytest.fixture

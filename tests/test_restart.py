@@ -81,9 +81,8 @@ def energy_states(hass: HomeAssistant) -> dict[str, float]:
     }
 
 
-@pytest.fixture
-def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
-    """Let a test start the recorder (`recorder_mock`) before its Home Assistant."""
+# The recorder (`recorder_mock`) starts before Home Assistant.
+pytestmark = pytest.mark.recorder_before_hass
 
 
 @pytest.fixture
