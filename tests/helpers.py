@@ -197,11 +197,12 @@ async def set_up(
 async def set_up_connected(
     hass: HomeAssistant,
     entry: MockConfigEntry,
+    port: str | None = None,
     *,
     platforms: list[Platform] = PLATFORMS,
 ) -> None:
-    """Set the entry up and wait until its port is open."""
-    assert await set_up(hass, entry, platforms=platforms)
+    """Set the entry up (reading `port`, if given) and wait until its port is open."""
+    assert await set_up(hass, entry, port, platforms=platforms)
     await wait_for_connection(entry, ConnectionState.CONNECTED)
 
 

@@ -46,6 +46,7 @@ from tests.helpers import (
     send,
     send_readings,
     set_up,
+    set_up_connected,
     state,
     wait_for_connection,
 )
@@ -147,8 +148,7 @@ async def test_readings_arrive_through_ser2net(
 ) -> None:
     """Three lines through a real ser2net: mean, minimum and maximum to the millihertz."""
     await ser2net.start()
-    assert await set_up(hass, mock_config_entry, ser2net.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, ser2net.url)
     await send_readings(
         mock_config_entry, mfm_link, clock, board, [50010, 49990, 50030], spacing=1.0
     )
@@ -172,8 +172,7 @@ async def test_ser2net_killed_and_restarted(
 ) -> None:
     """SIGKILL: unavailable; ser2net back on the same port: data back, one line each."""
     await ser2net.start()
-    assert await set_up(hass, mock_config_entry, ser2net.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, ser2net.url)
     await send_readings(mock_config_entry, mfm_link, clock, board, [50010], spacing=0)
     await advance(hass, clock, 5.0)
     assert state(hass, FREQUENCY) == "50.01"
@@ -240,8 +239,7 @@ async def test_half_open_connection_is_dropped_and_retried_with_backoff(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A server that accepts and then says nothing: one connection per retry, one issue."""
-    assert await set_up(hass, mock_config_entry, tcp_link.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, tcp_link.url)
     await tcp_link.wait_for_clients()
     await send(mock_config_entry, tcp_link, board.line(50010, 0), 1)
     await advance(hass, clock, 5.0)
@@ -284,8 +282,7 @@ async def test_connection_cut_mid_line(
     clock: Clock,
 ) -> None:
     """Half a line, then the server drops us: that half is rejected once, never glued on."""
-    assert await set_up(hass, mock_config_entry, tcp_link.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, tcp_link.url)
     await tcp_link.wait_for_clients()
     await send(mock_config_entry, tcp_link, board.line(50010, 0), 1)
     parser = cast(MfmCoordinator, coordinator_of(mock_config_entry)).parser
@@ -321,8 +318,7 @@ async def test_device_unplugged_behind_ser2net(
 ) -> None:
     """The pty behind ser2net goes: ser2net closes us and refuses to serve until it is back."""
     await ser2net.start()
-    assert await set_up(hass, mock_config_entry, ser2net.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, ser2net.url)
     await send_readings(mock_config_entry, mfm_link, clock, board, [50010], spacing=0)
     await advance(hass, clock, 5.0)
     assert state(hass, FREQUENCY) == "50.01"
