@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager, contextmanager, suppress
 import os
 from pathlib import Path
 import pwd
-import socket
 import time
 from typing import Any, cast
 from unittest.mock import patch
@@ -32,7 +31,13 @@ from custom_components.mains_monitor.ecm_coordinator import EcmCoordinator
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant import loader
 from homeassistant.const import Platform
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from simulator.links import PtyLink, TcpLink
@@ -48,16 +53,35 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
 
 def track_states(hass: HomeAssistant, entity_id: str) -> list[str]:
     """Every state `entity_id` changes to from now on, in order."""
-    states: list[str] = []
+    shown, _stop = _follow_states(hass, [entity_id])
+    return shown[entity_id]
+
+
+@contextmanager
+def shown_states(
+    hass: HomeAssistant, entity_ids: list[str]
+) -> Iterator[dict[str, list[str]]]:
+    """Every state the entities change to while the block runs, in order, per entity."""
+    shown, stop = _follow_states(hass, entity_ids)
+    try:
+        yield shown
+    finally:
+        stop()
+
+
+def _follow_states(
+    hass: HomeAssistant, entity_ids: list[str]
+) -> tuple[dict[str, list[str]], CALLBACK_TYPE]:
+    """The states the entities change to from now on, and the call that stops noting them."""
+    shown: dict[str, list[str]] = {entity_id: [] for entity_id in entity_ids}
 
     @callback
     def changed(event: Event[EventStateChangedData]) -> None:
         """Note the new state."""
         if (new := event.data["new_state"]) is not None:
-            states.append(new.state)
+            shown[event.data["entity_id"]].append(new.state)
 
-    async_track_state_change_event(hass, entity_id, changed)
-    return states
+    return shown, async_track_state_change_event(hass, entity_ids, changed)
 
 
 def disabled_by_default(hass: HomeAssistant, entry_id: str) -> set[str]:
@@ -91,13 +115,6 @@ def outage_logs(
     lost = sum("is unavailable" in message for message in messages)
     back = sum("sending valid data again" in message for message in messages)
     return lost, back
-
-
-def closed_tcp_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -35,7 +35,8 @@ from simulator.links import PtyLink, TcpLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
 from tests.esphome import EspHome, proxy_url
 from tests.flows import form_schema, start_port_step, submit_port, suggested
-from tests.helpers import Clock, Devices, closed_tcp_port, unprivileged
+from tests.helpers import Clock, Devices, unprivileged
+from tests.ser2net import free_port
 
 type Link = PtyLink | TcpLink
 type Scenario = Iterable[tuple[float, bytes]]
@@ -220,7 +221,7 @@ async def test_a_network_port_nobody_listens_on_cannot_connect(
     """A network serial server that refuses the connection shows cannot_connect."""
     flow = await start_port_step(hass)
 
-    result = await submit_port(hass, flow, f"socket://127.0.0.1:{closed_tcp_port()}")
+    result = await submit_port(hass, flow, f"socket://127.0.0.1:{free_port()}")
 
     assert result["errors"] == {CONF_PORT: "cannot_connect"}
 

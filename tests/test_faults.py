@@ -40,9 +40,8 @@ from custom_components.mains_monitor.ecm_coordinator import EcmCoordinator
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from custom_components.mains_monitor.protocol.mfm import MfmParser
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_state_change_event
 from simulator.ecm1240 import EcmUnit, Loads
 from simulator.links import PtyLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
@@ -58,6 +57,7 @@ from tests.helpers import (
     send_readings,
     set_up,
     settled,
+    shown_states,
     state,
     unprivileged,
     until,
@@ -204,24 +204,6 @@ def retries_of(entry: MockConfigEntry, clock: Clock) -> Iterator[list[float]]:
     remove = coordinator.async_add_listener(check)
     try:
         yield times
-    finally:
-        remove()
-
-
-@contextmanager
-def states_of(hass: HomeAssistant, entity_id: str) -> Iterator[list[str]]:
-    """Collect every state an entity takes."""
-    states: list[str] = []
-
-    @callback
-    def note(event: Event[EventStateChangedData]) -> None:
-        """Keep the new state."""
-        if (new := event.data["new_state"]) is not None:
-            states.append(new.state)
-
-    remove = async_track_state_change_event(hass, [entity_id], note)
-    try:
-        yield states
     finally:
         remove()
 
@@ -508,7 +490,8 @@ async def test_ecm_unplugged_for_minutes_retries_at_the_backoff_cap(
 ) -> None:
     """Four minutes out: retries reach the 60 s cap; the energy total never falls and ends exact."""
     await ecm.start()
-    with states_of(hass, CH1_ENERGY) as energy:
+    with shown_states(hass, [CH1_ENERGY]) as shown:
+        energy = shown[CH1_ENERGY]
         await ecm.steps(ch1(1000), 4 + INTERVAL)
         unplugged = clock.elapsed
         with retries_of(ecm.entry, clock) as retries:

@@ -46,7 +46,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from tests.ecm_unit import ecm_entry_for
 from tests.flows import start_port_step, submit_options, submit_port
-from tests.helpers import closed_tcp_port
+from tests.ser2net import free_port
 
 TRANSLATIONS = (
     Path(__file__).parents[1]
@@ -163,7 +163,7 @@ async def try_port(
 @pytest.fixture
 def closed(socket_enabled: None) -> int:
     """A loopback port nothing listens on."""
-    return closed_tcp_port()
+    return free_port()
 
 
 @pytest.fixture

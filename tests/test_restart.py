@@ -7,8 +7,6 @@ out from the simulated loads: watts times seconds, 3 600 000 Ws to the kWh.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 import copy
 from datetime import timedelta
 from typing import Any
@@ -35,9 +33,8 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
     Platform,
 )
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from simulator.ecm1240 import EcmUnit, Loads
 from simulator.links import PtyLink
@@ -49,6 +46,7 @@ from tests.helpers import (
     restarted,
     same_entry,
     send_readings,
+    shown_states,
     state,
     wait_for_connection,
 )
@@ -103,25 +101,6 @@ def expected_totals(seconds: int) -> dict[str, str]:
     return {
         entity_id: kwh(seconds * watts) for entity_id, watts in ENERGY_SENSORS.values()
     }
-
-
-@contextmanager
-def shown_states(
-    hass: HomeAssistant, entity_ids: list[str]
-) -> Iterator[dict[str, list[str]]]:
-    """Collect every state the entities take from now on, in order, per entity."""
-    shown: dict[str, list[str]] = {entity_id: [] for entity_id in entity_ids}
-
-    @callback
-    def record(event: Event[EventStateChangedData]) -> None:
-        if (new_state := event.data["new_state"]) is not None:
-            shown[event.data["entity_id"]].append(new_state.state)
-
-    unsubscribe = async_track_state_change_event(hass, entity_ids, record)
-    try:
-        yield shown
-    finally:
-        unsubscribe()
 
 
 async def test_a_stop_saves_the_newest_totals(
