@@ -7,7 +7,6 @@ pass. The entry publishes every INTERVAL s from its set-up.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, cast
@@ -34,6 +33,7 @@ from simulator.links import PtyLink
 from tests.helpers import (
     Clock,
     advance,
+    parsed,
     same_entry,
     set_up_connected,
     settled,
@@ -145,22 +145,10 @@ class Simulation:
     @asynccontextmanager
     async def expecting(self, packets: int) -> AsyncIterator[None]:
         """Return from the block once the parser has accepted `packets` more packets."""
-        coordinator = self.coordinator
-        target = coordinator.parser.accepted + packets
-        arrived = asyncio.Event()
-
-        def check() -> None:
-            """Note that enough packets arrived."""
-            if coordinator.parser.accepted >= target:
-                arrived.set()
-
-        unsubscribe = coordinator.async_add_frame_listener(check)
-        try:
+        parser = self.coordinator.parser
+        target = parser.accepted + packets
+        async with parsed(self.entry, lambda: parser.accepted >= target):
             yield
-            async with asyncio.timeout(10):
-                await arrived.wait()
-        finally:
-            unsubscribe()
 
     async def send(self, data: bytes | None = None, packets: int = 1) -> None:
         """Write `data` (the unit's packet by default); wait until it was taken."""

@@ -246,6 +246,27 @@ async def until(entry: MockConfigEntry, condition: Callable[[], bool]) -> None:
             remove()
 
 
+@asynccontextmanager
+async def parsed(
+    entry: MockConfigEntry, condition: Callable[[], bool] = lambda: True
+) -> AsyncIterator[None]:
+    """Return from the block once a chunk arrived in it after which `condition` holds."""
+    reached = asyncio.Event()
+
+    def check() -> None:
+        """Note that the parser got what the test waits for."""
+        if condition():
+            reached.set()
+
+    unsubscribe = coordinator_of(entry).async_add_frame_listener(check)
+    try:
+        yield
+        async with asyncio.timeout(10):
+            await reached.wait()
+    finally:
+        unsubscribe()
+
+
 async def send(
     entry: MockConfigEntry,
     link: PtyLink | TcpLink,
@@ -259,22 +280,12 @@ async def send(
     That is, once it has accepted `readings` more readings and rejected `rejected`
     more lines.
     """
-    coordinator = cast(MfmCoordinator, entry.runtime_data)
-    parser = coordinator.parser
+    parser = coordinator_of(entry).parser
     target = (parser.accepted + readings, parser.rejected_total + rejected)
-    arrived = asyncio.Event()
-
-    def check() -> None:
-        if (parser.accepted, parser.rejected_total) >= target:
-            arrived.set()
-
-    unsubscribe = coordinator.async_add_frame_listener(check)
-    try:
+    async with parsed(
+        entry, lambda: (parser.accepted, parser.rejected_total) >= target
+    ):
         link.write(data)
-        async with asyncio.timeout(10):
-            await arrived.wait()
-    finally:
-        unsubscribe()
 
 
 async def send_readings(

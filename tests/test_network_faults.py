@@ -14,10 +14,8 @@ delivered when the next client connects.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,6 +41,7 @@ from tests.helpers import (
     coordinator_of,
     outage_issue,
     outage_logs,
+    parsed,
     send,
     send_readings,
     set_up,
@@ -95,27 +94,6 @@ class CountingTcpLink(TcpLink):
 def tcp_link_class() -> type[TcpLink]:
     """The loopback server `tcp_link` starts: one that counts its connections."""
     return CountingTcpLink
-
-
-@asynccontextmanager
-async def parsed(
-    entry: MockConfigEntry, until: Callable[[], bool] = lambda: True
-) -> AsyncIterator[None]:
-    """Return from the block once a chunk arrived in it after which `until()` holds."""
-    reached = asyncio.Event()
-
-    def check() -> None:
-        """Note that the parser got what the test waits for."""
-        if until():
-            reached.set()
-
-    unsubscribe = coordinator_of(entry).async_add_frame_listener(check)
-    try:
-        yield
-        async with asyncio.timeout(10):
-            await reached.wait()
-    finally:
-        unsubscribe()
 
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -66,6 +66,7 @@ from tests.helpers import (
     Clock,
     coordinator_of,
     outage_logs,
+    parsed,
     set_up_connected,
     settled,
     wait_for_connection,
@@ -279,22 +280,15 @@ class Side:
         target = [
             now + add for now, add in zip(self.progress(), batch.counts, strict=True)
         ]
-        parsed = asyncio.Event()
 
-        def check() -> None:
-            """Note that the parser reached the target."""
-            if all(
+        def reached() -> bool:
+            """Whether the parser has taken the whole batch in."""
+            return all(
                 now >= goal for now, goal in zip(self.progress(), target, strict=True)
-            ):
-                parsed.set()
+            )
 
-        unsubscribe = self.coordinator.async_add_frame_listener(check)
-        try:
+        async with parsed(self.entry, reached):
             self.link.write(batch.data)
-            async with asyncio.timeout(10):
-                await parsed.wait()
-        finally:
-            unsubscribe()
         self.written = cast(
             tuple[int, int, int],
             tuple(w + c for w, c in zip(self.written, batch.counts, strict=True)),
