@@ -36,12 +36,10 @@ from simulator.ecm1240 import EcmModel, EcmUnit
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 from tests.ecm_unit import ENTRY_ID, Simulation, ecm_entry_for, new_unit
-from tests.helpers import Clock, set_up_connected
+from tests.helpers import START, Clock, set_up_connected
 
 # The ESPHome serial proxy fixtures.
 pytest_plugins = ["tests.esphome"]
-# The frozen clock's start: readings are stamped with it on arrival.
-START = "2026-11-22 12:00:00+00:00"
 # How Home Assistant's frame helper words a report of an integration's outdated use of its API.
 REPORT_WORDS = ("Detected that custom integration", "will stop working", "deprecated")
 OURS = (f"'{DOMAIN}'", f"custom_components/{DOMAIN}", f"custom_components.{DOMAIN}")

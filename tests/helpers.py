@@ -43,6 +43,18 @@ from homeassistant.helpers.event import async_track_state_change_event
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 
+type Link = PtyLink | TcpLink
+
+# The frozen clock's start: readings are stamped with it on arrival.
+START = "2026-11-22 12:00:00+00:00"
+
+# The board's entities, as Home Assistant names those of the tests' entry.
+BOARD = "sensor.mains_frequency_board"
+FREQUENCY = f"{BOARD}_frequency"
+GRID_TIME = f"{BOARD}_grid_time_deviation"
+GRID_TIME_SINCE = f"{BOARD}_grid_time_deviation_since"
+CONNECTION = f"{BOARD}_connection"
+
 
 def state(hass: HomeAssistant, entity_id: str) -> str:
     """The state of an entity that must exist."""
@@ -269,7 +281,7 @@ async def parsed(
 
 async def send(
     entry: MockConfigEntry,
-    link: PtyLink | TcpLink,
+    link: Link,
     data: bytes,
     readings: int,
     *,

@@ -35,10 +35,9 @@ from simulator.links import PtyLink, TcpLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
 from tests.esphome import EspHome, proxy_url
 from tests.flows import form_schema, start_port_step, submit_port, suggested
-from tests.helpers import Clock, Devices, unprivileged
+from tests.helpers import Clock, Devices, Link, unprivileged
 from tests.ser2net import free_port
 
-type Link = PtyLink | TcpLink
 type Scenario = Iterable[tuple[float, bytes]]
 
 # A simulated board writes one chunk per step, a step apart in real time: its pace.

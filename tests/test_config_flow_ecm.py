@@ -49,9 +49,7 @@ from tests.flows import (
     submit_port,
     suggested,
 )
-from tests.helpers import Clock, Devices
-
-type Link = PtyLink | TcpLink
+from tests.helpers import Clock, Devices, Link
 
 # A simulated unit does one thing per step, a step apart in real time: its pace.
 PACE = 0.02

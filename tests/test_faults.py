@@ -45,9 +45,13 @@ from homeassistant.helpers import issue_registry as ir
 from simulator.ecm1240 import EcmUnit, Loads
 from simulator.links import PtyLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
-from tests.conftest import START
 from tests.ecm_unit import ENTRY_ID as ECM_ENTRY_ID, INTERVAL, Simulation, ch1, kwh
 from tests.helpers import (
+    BOARD,
+    FREQUENCY,
+    GRID_TIME,
+    GRID_TIME_SINCE,
+    START,
     Clock,
     advance,
     coordinator_of,
@@ -68,10 +72,6 @@ from tests.helpers import (
 # recovery lines are logged at INFO.
 pytestmark = pytest.mark.usefixtures("all_entities_enabled", "info_logs")
 
-BOARD = "sensor.mains_frequency_board"
-FREQUENCY = f"{BOARD}_frequency"
-GRID_TIME = f"{BOARD}_grid_time_deviation"
-GRID_TIME_SINCE = f"{BOARD}_grid_time_deviation_since"
 ECM = "sensor.ecm_1240_500434"
 CH1_ENERGY = f"{ECM}_ch1_energy"
 CH1_POWER = f"{ECM}_ch1_power"

@@ -36,6 +36,8 @@ from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
 from tests.ecm_unit import ENTRY_ID, Simulation, ch1, ecm_entry_for, kwh, new_unit
 from tests.helpers import (
+    CONNECTION,
+    FREQUENCY,
     Clock,
     advance,
     coordinator_of,
@@ -50,7 +52,6 @@ from tests.helpers import (
     wait_for_connection,
 )
 from tests.ser2net import SER2NET, Ser2net, free_port
-from tests.test_init import CONNECTION, FREQUENCY
 
 # The diagnostic counters are off by default; these tests read them. The outage and
 # recovery lines are logged at INFO.

@@ -41,6 +41,7 @@ from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
 from tests.ecm_unit import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, kwh
 from tests.helpers import (
+    GRID_TIME,
     Clock,
     advance,
     restarted,
@@ -51,7 +52,6 @@ from tests.helpers import (
     wait_for_connection,
 )
 
-GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
 # A house on CH1, net-metered solar exporting on CH2, two circuits on AUX1 and AUX2.
 HOUSE = Loads(ch1_watts=400, ch2_watts=-1500, aux_watts=(60, 25, 0, 0, 0))
 PREFIX = f"sensor.ecm_1240_{DEVICE_ID}"
