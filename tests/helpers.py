@@ -1,4 +1,4 @@
-"""Helpers the integration's tests share: drive the pty and the frozen clock."""
+"""Helpers the integration's tests share: set entries up, drive the pty and the frozen clock, read the states."""
 
 from __future__ import annotations
 
