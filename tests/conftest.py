@@ -1,8 +1,8 @@
-"""Fixtures shared by the integration's tests: a board on a pty, an entry, the set-up."""
+"""Fixtures shared by the integration's tests: each device on a pty, its entry, the set-up."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from enum import StrEnum
 import logging
 from pathlib import Path
@@ -23,23 +23,23 @@ from custom_components.mains_monitor import PLATFORMS
 from custom_components.mains_monitor.const import (
     CONF_DEVICE_KIND,
     CONF_LINE_FORMAT,
+    CONF_POLL_INTERVAL,
     CONF_PORT,
     DOMAIN,
-    ConnectionState,
     DeviceKind,
 )
 from custom_components.mains_monitor.kinds.mfm import DEFAULT_OPTIONS, TITLE
 from custom_components.mains_monitor.protocol.mfm import LineFormat
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
-from simulator.links import PtyLink
+from simulator.ecm1240 import EcmModel, EcmUnit
+from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
-from tests.helpers import Clock, wait_for_connection
+from tests.ecm_unit import ENTRY_ID, Simulation, ecm_entry_for, new_unit
+from tests.helpers import START, Clock, set_up_connected
 
 # The ESPHome serial proxy fixtures.
 pytest_plugins = ["tests.esphome"]
-# The frozen clock's start: readings are stamped with it on arrival.
-START = "2026-11-22 12:00:00+00:00"
 # How Home Assistant's frame helper words a report of an integration's outdated use of its API.
 REPORT_WORDS = ("Detected that custom integration", "will stop working", "deprecated")
 OURS = (f"'{DOMAIN}'", f"custom_components/{DOMAIN}", f"custom_components.{DOMAIN}")
@@ -73,9 +73,35 @@ def no_deprecation_reports() -> Iterator[None]:
     assert reports.messages == []
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers that choose how a test's Home Assistant starts, if at all."""
+    config.addinivalue_line(
+        "markers", "without_hass: the tests read files and need no Home Assistant"
+    )
+    config.addinivalue_line(
+        "markers",
+        "recorder_before_hass: the tests start the recorder (recorder_mock)",
+    )
+
+
 @pytest.fixture(autouse=True)
-def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
-    """Let Home Assistant load the integration from custom_components."""
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Let Home Assistant load the integration from custom_components (unless marked without_hass)."""
+    if request.node.get_closest_marker("without_hass") is None:
+        request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture
+def mock_recorder_before_hass(request: pytest.FixtureRequest) -> None:
+    """Let a test marked recorder_before_hass start the recorder before its Home Assistant."""
+    if request.node.get_closest_marker("recorder_before_hass") is not None:
+        request.getfixturevalue("async_setup_recorder_instance")
+
+
+@pytest.fixture
+def info_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """Capture the integration's outage and recovery lines (INFO)."""
+    caplog.set_level(logging.INFO)
 
 
 def _core_enum(key: object) -> bool:
@@ -134,13 +160,47 @@ def board() -> MfmBoard:
     return MfmBoard()
 
 
-@pytest.fixture
-def mfm_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """The board's port: a pseudo-terminal behind a stable path."""
-    link = PtyLink(tmp_path / "ttyMFM")
+def _open_pty(path: Path) -> Iterator[PtyLink]:
+    """A pseudo-terminal behind `path`, open until the test ends."""
+    link = PtyLink(path)
     link.open()
     yield link
     link.close()
+
+
+@pytest.fixture
+def mfm_link(tmp_path: Path) -> Iterator[PtyLink]:
+    """The board's port: a pseudo-terminal behind a stable path."""
+    yield from _open_pty(tmp_path / "ttyMFM")
+
+
+@pytest.fixture
+def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
+    """The unit's port: a pseudo-terminal behind a stable path."""
+    yield from _open_pty(tmp_path / "ttyECM")
+
+
+@pytest.fixture
+def new_link(tmp_path: Path) -> Iterator[PtyLink]:
+    """A second port, where a device may be moved to."""
+    yield from _open_pty(tmp_path / "ttyNEW")
+
+
+@pytest.fixture
+def tcp_link_class() -> type[TcpLink]:
+    """The network serial server `tcp_link` starts; a test module may count more."""
+    return TcpLink
+
+
+@pytest.fixture
+async def tcp_link(
+    socket_enabled: None, tcp_link_class: type[TcpLink]
+) -> AsyncIterator[TcpLink]:
+    """A network serial server on the loopback interface, stopped after the test."""
+    link = tcp_link_class()
+    await link.start()
+    yield link
+    await link.stop()
 
 
 @pytest.fixture
@@ -150,15 +210,6 @@ def by_id(tmp_path: Path) -> Iterator[Path]:
     directory.mkdir()
     with patch("custom_components.mains_monitor.ports.BY_ID_DIR", directory):
         yield directory
-
-
-@pytest.fixture
-def ecm_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """The unit's port: a pseudo-terminal behind a stable path."""
-    link = PtyLink(tmp_path / "ttyECM")
-    link.open()
-    yield link
-    link.close()
 
 
 @pytest.fixture
@@ -201,9 +252,66 @@ async def init_integration(
     platforms: list[Platform],
 ) -> MockConfigEntry:
     """The integration set up and reading the pty."""
-    mock_config_entry.add_to_hass(hass)
-    with patch("custom_components.mains_monitor.PLATFORMS", platforms):
-        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-        await hass.async_block_till_done()
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, platforms=platforms)
     return mock_config_entry
+
+
+@pytest.fixture
+def model() -> EcmModel:
+    """The unit's model; a test may choose the ECM-1220."""
+    return EcmModel.ECM_1240
+
+
+@pytest.fixture
+def channels() -> dict[str, dict[str, Any]]:
+    """The channel sections of the options; none: every channel measures consumption."""
+    return {}
+
+
+@pytest.fixture
+def poll_interval() -> int:
+    """Seconds between polls; 0: the unit pushes its packets."""
+    return 0
+
+
+@pytest.fixture
+def ecm_entry(
+    ecm_link: PtyLink,
+    model: EcmModel,
+    channels: dict[str, dict[str, Any]],
+    poll_interval: int,
+) -> MockConfigEntry:
+    """An entry for unit 5, serial 434 on the unit's pty."""
+    return ecm_entry_for(
+        str(ecm_link.path),
+        model,
+        options={CONF_POLL_INTERVAL: poll_interval, **channels},
+        entry_id=ENTRY_ID,
+    )
+
+
+@pytest.fixture
+def unit(model: EcmModel) -> EcmUnit:
+    """Unit 5, serial 434, at 120 V with every counter at zero."""
+    return new_unit(model)
+
+
+@pytest.fixture
+def simulation(
+    hass: HomeAssistant,
+    ecm_entry: MockConfigEntry,
+    ecm_link: PtyLink,
+    clock: Clock,
+    unit: EcmUnit,
+    platforms: list[Platform],
+) -> Simulation:
+    """The unit and the entry, not yet set up."""
+    ecm_entry.add_to_hass(hass)
+    return Simulation(hass, ecm_entry, ecm_link, clock, unit, platforms)
+
+
+@pytest.fixture
+async def ecm(simulation: Simulation) -> Simulation:
+    """The unit and the entry, set up and reading the pty."""
+    await simulation.set_up()
+    return simulation

@@ -1,12 +1,16 @@
-"""Helpers the integration's tests share: drive the pty and the frozen clock."""
+"""Helpers the integration's tests share: set entries up, drive the pty and the frozen clock, read the states."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
+import os
+from pathlib import Path
+import pwd
 import time
 from typing import Any, cast
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -16,16 +20,40 @@ from pytest_homeassistant_custom_component.common import (
     async_test_home_assistant,
 )
 
-from custom_components.mains_monitor.const import DOMAIN, LOGGER, ConnectionState
+from custom_components.mains_monitor import PLATFORMS
+from custom_components.mains_monitor.const import (
+    CONF_PORT,
+    DOMAIN,
+    LOGGER,
+    ConnectionState,
+)
+from custom_components.mains_monitor.ecm_coordinator import EcmCoordinator
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant import loader
-from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.const import Platform
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.event import async_track_state_change_event
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
+
+type Link = PtyLink | TcpLink
+
+# The frozen clock's start: readings are stamped with it on arrival.
+START = "2026-11-22 12:00:00+00:00"
+
+# The board's entities, as Home Assistant names those of the tests' entry.
+BOARD = "sensor.mains_frequency_board"
+FREQUENCY = f"{BOARD}_frequency"
+GRID_TIME = f"{BOARD}_grid_time_deviation"
+GRID_TIME_SINCE = f"{BOARD}_grid_time_deviation_since"
+CONNECTION = f"{BOARD}_connection"
 
 
 def state(hass: HomeAssistant, entity_id: str) -> str:
@@ -37,16 +65,35 @@ def state(hass: HomeAssistant, entity_id: str) -> str:
 
 def track_states(hass: HomeAssistant, entity_id: str) -> list[str]:
     """Every state `entity_id` changes to from now on, in order."""
-    states: list[str] = []
+    shown, _stop = _follow_states(hass, [entity_id])
+    return shown[entity_id]
+
+
+@contextmanager
+def shown_states(
+    hass: HomeAssistant, entity_ids: list[str]
+) -> Iterator[dict[str, list[str]]]:
+    """Every state the entities change to while the block runs, in order, per entity."""
+    shown, stop = _follow_states(hass, entity_ids)
+    try:
+        yield shown
+    finally:
+        stop()
+
+
+def _follow_states(
+    hass: HomeAssistant, entity_ids: list[str]
+) -> tuple[dict[str, list[str]], CALLBACK_TYPE]:
+    """The states the entities change to from now on, and the call that stops noting them."""
+    shown: dict[str, list[str]] = {entity_id: [] for entity_id in entity_ids}
 
     @callback
     def changed(event: Event[EventStateChangedData]) -> None:
         """Note the new state."""
         if (new := event.data["new_state"]) is not None:
-            states.append(new.state)
+            shown[event.data["entity_id"]].append(new.state)
 
-    async_track_state_change_event(hass, entity_id, changed)
-    return states
+    return shown, async_track_state_change_event(hass, entity_ids, changed)
 
 
 def disabled_by_default(hass: HomeAssistant, entry_id: str) -> set[str]:
@@ -68,31 +115,56 @@ def outage_issue(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:
     return None if issue is None else issue.translation_key
 
 
-def outage_logs(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
-    """How many outage and recovery lines the integration logged."""
-    records = [r for r in caplog.records if r.name.startswith(LOGGER.name)]
-    lost = sum("is unavailable" in r.getMessage() for r in records)
-    back = sum("sending valid data again" in r.getMessage() for r in records)
+def outage_logs(
+    caplog: pytest.LogCaptureFixture, port: Path | None = None
+) -> tuple[int, int]:
+    """How many outage and recovery lines the integration logged (for `port` only, if given)."""
+    messages = [
+        r.getMessage() for r in caplog.records if r.name.startswith(LOGGER.name)
+    ]
+    if port is not None:
+        messages = [message for message in messages if str(port) in message]
+    lost = sum("is unavailable" in message for message in messages)
+    back = sum("sending valid data again" in message for message in messages)
     return lost, back
 
 
-async def submit_options(
-    hass: HomeAssistant, flow: ConfigFlowResult, user_input: dict[str, Any]
-) -> ConfigFlowResult:
-    """Submit an options form; an entry that was not set up is unloaded again after saving.
+@contextmanager
+def unprivileged() -> Iterator[None]:
+    """Act as a user without rights to root's files.
 
-    Saved options that changed reload the entry, which sets up one that was not loaded.
+    Root ignores file modes, so as root the test takes the effective user id of
+    `nobody` for a moment: the kernel then denies the open as it would deny
+    Home Assistant running as a user outside the port's group.
     """
-    entry = hass.config_entries.async_get_known_entry(flow["handler"])
-    was_loaded = entry.state is ConfigEntryState.LOADED
-    result = await hass.config_entries.options.async_configure(
-        flow["flow_id"], user_input
-    )
-    if result["type"] is FlowResultType.CREATE_ENTRY and not was_loaded:
-        await hass.async_block_till_done()
-        if entry.state is ConfigEntryState.LOADED:
-            assert await hass.config_entries.async_unload(entry.entry_id)
-    return result
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(pwd.getpwnam("nobody").pw_uid)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+class Devices:
+    """Simulated devices, each a task running until the test stops them all."""
+
+    def __init__(self) -> None:
+        """Start with no device running."""
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def run(self, device: Coroutine[Any, Any, None]) -> None:
+        """Run a device until `stop`."""
+        self._tasks.append(asyncio.create_task(device))
+
+    async def stop(self) -> None:
+        """Stop every device."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 class Clock:
@@ -123,9 +195,93 @@ class Clock:
         self._offset += seconds
 
 
+def coordinator_of(entry: MockConfigEntry) -> MfmCoordinator | EcmCoordinator:
+    """The entry's coordinator (a new one after every set-up)."""
+    return cast(MfmCoordinator | EcmCoordinator, entry.runtime_data)
+
+
+async def set_up(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    port: str | None = None,
+    *,
+    platforms: list[Platform] = PLATFORMS,
+) -> bool:
+    """Add the entry (reading `port`, if given) and set it up as Home Assistant does at its start.
+
+    Whether it loaded; `platforms` are the ones set up.
+    """
+    if hass.config_entries.async_get_entry(entry.entry_id) is None:
+        entry.add_to_hass(hass)
+    if port is not None:
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, CONF_PORT: port}
+        )
+    with patch("custom_components.mains_monitor.PLATFORMS", platforms):
+        loaded = await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    return loaded
+
+
+async def set_up_connected(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    port: str | None = None,
+    *,
+    platforms: list[Platform] = PLATFORMS,
+) -> None:
+    """Set the entry up (reading `port`, if given) and wait until its port is open."""
+    assert await set_up(hass, entry, port, platforms=platforms)
+    await wait_for_connection(entry, ConnectionState.CONNECTED)
+
+
+async def until(entry: MockConfigEntry, condition: Callable[[], bool]) -> None:
+    """Return once `condition` holds, checked whenever the coordinator reports anything."""
+    coordinator = coordinator_of(entry)
+    reached = asyncio.Event()
+
+    def check() -> None:
+        """Note that the condition holds."""
+        if condition():
+            reached.set()
+
+    check()
+    unsubscribe = (
+        coordinator.async_add_listener(check),
+        coordinator.async_add_frame_listener(check),
+    )
+    try:
+        async with asyncio.timeout(10):
+            await reached.wait()
+    finally:
+        for remove in unsubscribe:
+            remove()
+
+
+@asynccontextmanager
+async def parsed(
+    entry: MockConfigEntry, condition: Callable[[], bool] = lambda: True
+) -> AsyncIterator[None]:
+    """Return from the block once a chunk arrived in it after which `condition` holds."""
+    reached = asyncio.Event()
+
+    def check() -> None:
+        """Note that the parser got what the test waits for."""
+        if condition():
+            reached.set()
+
+    unsubscribe = coordinator_of(entry).async_add_frame_listener(check)
+    try:
+        yield
+        async with asyncio.timeout(10):
+            await reached.wait()
+    finally:
+        unsubscribe()
+
+
 async def send(
     entry: MockConfigEntry,
-    link: PtyLink | TcpLink,
+    link: Link,
     data: bytes,
     readings: int,
     *,
@@ -136,22 +292,12 @@ async def send(
     That is, once it has accepted `readings` more readings and rejected `rejected`
     more lines.
     """
-    coordinator = cast(MfmCoordinator, entry.runtime_data)
-    parser = coordinator.parser
+    parser = coordinator_of(entry).parser
     target = (parser.accepted + readings, parser.rejected_total + rejected)
-    arrived = asyncio.Event()
-
-    def check() -> None:
-        if (parser.accepted, parser.rejected_total) >= target:
-            arrived.set()
-
-    unsubscribe = coordinator.async_add_frame_listener(check)
-    try:
+    async with parsed(
+        entry, lambda: (parser.accepted, parser.rejected_total) >= target
+    ):
         link.write(data)
-        async with asyncio.timeout(10):
-            await arrived.wait()
-    finally:
-        unsubscribe()
 
 
 async def send_readings(
@@ -172,20 +318,16 @@ async def send_readings(
 
 async def wait_for_connection(entry: MockConfigEntry, state: ConnectionState) -> None:
     """Return once the entry's port is in `state` (bytes sent before opening are flushed)."""
-    coordinator = cast(MfmCoordinator, entry.runtime_data)
-    reached = asyncio.Event()
+    coordinator = coordinator_of(entry)
+    await until(entry, lambda: coordinator.connection_state is state)
 
-    def check() -> None:
-        if coordinator.connection_state is state:
-            reached.set()
 
-    check()
-    unsubscribe = coordinator.async_add_listener(check)
-    try:
-        async with asyncio.timeout(10):
-            await reached.wait()
-    finally:
-        unsubscribe()
+async def settled(entry: MockConfigEntry) -> None:
+    """Return once the reader has opened the port or given up on it."""
+    coordinator = coordinator_of(entry)
+    await until(
+        entry, lambda: coordinator.connection_state is not ConnectionState.CONNECTING
+    )
 
 
 async def advance(hass: HomeAssistant, clock: Clock, seconds: float) -> None:
@@ -218,12 +360,19 @@ async def restarted(
             await new.async_stop(force=True)
 
 
-def same_entry(entry: MockConfigEntry) -> MockConfigEntry:
-    """The entry as the next start loads it from the config entries' storage."""
+def same_entry(
+    entry: MockConfigEntry, *, port: str | None = None, entry_id: str | None = None
+) -> MockConfigEntry:
+    """The entry as the next start loads it from the config entries' storage.
+
+    With `port`, as moved to another port; with `entry_id`, as added again.
+    """
+    data = dict(entry.data) if port is None else {**entry.data, CONF_PORT: port}
     return MockConfigEntry(
         domain=DOMAIN,
         title=entry.title,
-        data=dict(entry.data),
+        unique_id=entry.unique_id,
+        data=data,
         options=dict(entry.options),
-        entry_id=entry.entry_id,
+        entry_id=entry.entry_id if entry_id is None else entry_id,
     )

@@ -28,9 +28,8 @@ LOGOS = ("logo.png", "logo@2x.png", "dark_logo.png", "dark_logo@2x.png")
 MAX_BYTES = 128 * 1024
 
 
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """Replace the package-wide fixture: these tests read files and need no Home Assistant."""
+# These tests read files and need no Home Assistant.
+pytestmark = pytest.mark.without_hass
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import contextmanager, suppress
 from itertools import cycle, islice, repeat
 import os
 from pathlib import Path
-import pwd
 import random
-import socket
-from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -28,11 +24,9 @@ from custom_components.mains_monitor.const import (
 )
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from custom_components.mains_monitor.protocol.mfm import LineFormat
-from custom_components.mains_monitor.validation import vol
 from homeassistant.config_entries import (
     SOURCE_USER,
     ConfigEntryState,
-    ConfigFlowResult,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
@@ -40,9 +34,10 @@ from homeassistant.helpers.selector import SerialPortSelector
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
 from tests.esphome import EspHome, proxy_url
-from tests.helpers import Clock
+from tests.flows import form_schema, start_port_step, submit_port, suggested
+from tests.helpers import Clock, Devices, Link, unprivileged
+from tests.ser2net import free_port
 
-type Link = PtyLink | TcpLink
 type Scenario = Iterable[tuple[float, bytes]]
 
 # A simulated board writes one chunk per step, a step apart in real time: its pace.
@@ -64,12 +59,8 @@ NMEA_LINES = [
 ]
 
 
-class Boards:
-    """Simulated devices streaming to their links until the test ends."""
-
-    def __init__(self) -> None:
-        """Start with no device playing."""
-        self._tasks: list[asyncio.Task[None]] = []
+class Boards(Devices):
+    """Simulated boards streaming to their links until the test ends."""
 
     def play(
         self,
@@ -80,15 +71,7 @@ class Boards:
         unplug: bool = False,
     ) -> None:
         """Send `scenario` to `link`; with `clock`, the board's time is the test's."""
-        self._tasks.append(asyncio.create_task(_play(link, scenario, clock, unplug)))
-
-    async def stop(self) -> None:
-        """Stop every device."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
+        self.run(_play(link, scenario, clock, unplug))
 
 
 async def _play(
@@ -130,27 +113,9 @@ async def boards() -> AsyncIterator[Boards]:
 
 
 @pytest.fixture
-async def tcp_link(socket_enabled: None) -> AsyncIterator[TcpLink]:
-    """A network serial server on the loopback interface."""
-    link = TcpLink()
-    await link.start()
-    yield link
-    await link.stop()
-
-
-@pytest.fixture
 def mfm_device(mfm_link: PtyLink) -> str:
     """The board's port by its device path, /dev/pts/N."""
     return os.path.realpath(mfm_link.path)
-
-
-@pytest.fixture
-def new_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """A second port, where a board may be moved to."""
-    link = PtyLink(tmp_path / "ttyNEW")
-    link.open()
-    yield link
-    link.close()
 
 
 def readings(board: MfmBoard) -> Scenario:
@@ -161,66 +126,6 @@ def readings(board: MfmBoard) -> Scenario:
 def lines(*chunks: bytes) -> Scenario:
     """Chunks sent over and over, one per step."""
     return zip(repeat(0.0), cycle(chunks), strict=False)
-
-
-def form_schema(result: ConfigFlowResult) -> vol.Schema:
-    """The schema of a form."""
-    schema = result["data_schema"]
-    assert schema is not None
-    return schema
-
-
-def suggested(result: ConfigFlowResult) -> dict[str, Any]:
-    """The values a form fills in."""
-    return {
-        str(key): key.description["suggested_value"]
-        for key in form_schema(result).schema
-        if key.description and "suggested_value" in key.description
-    }
-
-
-async def start_port_step(hass: HomeAssistant) -> ConfigFlowResult:
-    """Start adding a device and choose the mfm board."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_DEVICE_KIND: "mfm"}
-    )
-
-
-async def submit_port(
-    hass: HomeAssistant, flow: ConfigFlowResult, port: str
-) -> ConfigFlowResult:
-    """Submit a port in a flow's port form."""
-    return await hass.config_entries.flow.async_configure(
-        flow["flow_id"], {CONF_PORT: port}
-    )
-
-
-def closed_tcp_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def unprivileged() -> Iterator[None]:
-    """Act as a user without rights to root's files.
-
-    Root ignores file modes, so as root the test takes the effective user id of
-    `nobody` for a moment: the kernel then denies the open as it would deny
-    Home Assistant running as a user outside the port's group.
-    """
-    if os.geteuid() != 0:
-        yield
-        return
-    os.seteuid(pwd.getpwnam("nobody").pw_uid)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
 
 
 # --- adding a board ----------------------------------------------------------
@@ -315,7 +220,7 @@ async def test_a_network_port_nobody_listens_on_cannot_connect(
     """A network serial server that refuses the connection shows cannot_connect."""
     flow = await start_port_step(hass)
 
-    result = await submit_port(hass, flow, f"socket://127.0.0.1:{closed_tcp_port()}")
+    result = await submit_port(hass, flow, f"socket://127.0.0.1:{free_port()}")
 
     assert result["errors"] == {CONF_PORT: "cannot_connect"}
 

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from contextlib import suppress
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 import random
@@ -28,10 +27,9 @@ from custom_components.mains_monitor.const import (
     CONF_SILENCE_TIMEOUT,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
+    DeviceKind,
 )
-from custom_components.mains_monitor.validation import vol
 from homeassistant.config_entries import (
-    SOURCE_USER,
     ConfigEntryState,
     ConfigFlowResult,
 )
@@ -42,9 +40,16 @@ from homeassistant.helpers.translation import async_get_translations
 from simulator.ecm1240 import EcmCommandPort, EcmModel, EcmUnit, Loads
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
-from tests.helpers import Clock, submit_options
-
-type Link = PtyLink | TcpLink
+from tests.ecm_unit import ecm_entry_for
+from tests.flows import (
+    form_schema,
+    start_port_step,
+    submit,
+    submit_options,
+    submit_port,
+    suggested,
+)
+from tests.helpers import Clock, Devices, Link
 
 # A simulated unit does one thing per step, a step apart in real time: its pace.
 PACE = 0.02
@@ -139,28 +144,16 @@ class UnitOnLink:
         self.link.write(answer)
 
 
-class Units:
+class Units(Devices):
     """Simulated units running until the test ends."""
-
-    def __init__(self) -> None:
-        """Start with no unit running."""
-        self._tasks: list[asyncio.Task[None]] = []
 
     def start(
         self, link: Link, unit: EcmUnit | None = None, **kwargs: Any
     ) -> UnitOnLink:
         """Put `unit` (the default unit 5, serial 434) on `link` and run it."""
         device = UnitOnLink(link=link, unit=unit or EcmUnit(), **kwargs)
-        self._tasks.append(asyncio.create_task(device.run()))
+        self.run(device.run())
         return device
-
-    async def stop(self) -> None:
-        """Stop every unit."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with suppress(asyncio.CancelledError):
-                await task
 
 
 @pytest.fixture
@@ -171,60 +164,6 @@ async def units() -> AsyncIterator[Units]:
     await running.stop()
 
 
-@pytest.fixture
-def new_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """A second port, where a unit may be moved to."""
-    link = PtyLink(tmp_path / "ttyNEW")
-    link.open()
-    yield link
-    link.close()
-
-
-@pytest.fixture
-async def tcp_link(socket_enabled: None) -> AsyncIterator[TcpLink]:
-    """A network serial server on the loopback interface."""
-    link = TcpLink()
-    await link.start()
-    yield link
-    await link.stop()
-
-
-@pytest.fixture
-def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
-    """An entry for unit 500434 on the pty."""
-    return ecm_entry_for(str(ecm_link.path))
-
-
-def ecm_entry_for(port: str, model: str = "ECM-1240") -> MockConfigEntry:
-    """An entry for unit 500434 of `model` on `port`, as the flow creates it."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"{model} 500434",
-        unique_id="500434",
-        data={**ECM_DATA, CONF_PORT: port, CONF_MODEL: model},
-        options=ECM_OPTIONS,
-    )
-
-
-def form_schema(result: ConfigFlowResult) -> vol.Schema:
-    """The schema of a form."""
-    schema = result["data_schema"]
-    assert schema is not None
-    return schema
-
-
-def suggested(schema: vol.Schema) -> dict[str, Any]:
-    """The values a form fills in, sections as nested dicts."""
-    values: dict[str, Any] = {}
-    for key, value in schema.schema.items():
-        if isinstance(value, section):
-            if inner := suggested(value.schema):
-                values[str(key)] = inner
-        elif key.description and "suggested_value" in key.description:
-            values[str(key)] = key.description["suggested_value"]
-    return values
-
-
 def error_keys(result: ConfigFlowResult) -> list[str]:
     """The translation keys of a form's errors, whatever field they are shown on."""
     errors = result["errors"]
@@ -232,26 +171,11 @@ def error_keys(result: ConfigFlowResult) -> list[str]:
     return list(errors.values())
 
 
-async def start_port_step(hass: HomeAssistant) -> ConfigFlowResult:
-    """Start adding a device and choose the ECM-1240."""
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    return await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_DEVICE_KIND: "ecm1240"}
-    )
-
-
-async def submit(
-    hass: HomeAssistant, flow: ConfigFlowResult, user_input: dict[str, Any]
-) -> ConfigFlowResult:
-    """Submit a form of a config flow."""
-    return await hass.config_entries.flow.async_configure(flow["flow_id"], user_input)
-
-
 async def probe_port(hass: HomeAssistant, port: str) -> ConfigFlowResult:
     """Choose the ECM-1240 and submit `port`."""
-    return await submit(hass, await start_port_step(hass), {CONF_PORT: port})
+    return await submit_port(
+        hass, await start_port_step(hass, DeviceKind.ECM1240), port
+    )
 
 
 def created_options(poll_interval: int, silence_timeout: int) -> dict[str, int]:
@@ -357,7 +281,7 @@ async def test_a_silent_unit_is_polled_once_and_the_user_asked(
     hass: HomeAssistant, ecm_link: PtyLink, units: Units, clock: Clock
 ) -> None:
     """After 10 s of silence the unit gets one poll; its answer leads to the choice."""
-    flow = await start_port_step(hass)
+    flow = await start_port_step(hass, DeviceKind.ECM1240)
     device = units.start(ecm_link, EcmUnit(realtime=False), clock=clock)
 
     result = await submit(hass, flow, {CONF_PORT: str(ecm_link.path)})
@@ -617,7 +541,7 @@ async def test_a_network_server_dropping_the_probe_shows_connection_lost(
 ) -> None:
     """A network serial server closing the connection while probing: connection_lost."""
     units.start(tcp_link, EcmUnit(realtime=False))
-    flow = await start_port_step(hass)
+    flow = await start_port_step(hass, DeviceKind.ECM1240)
     probing = asyncio.create_task(submit(hass, flow, {CONF_PORT: tcp_link.url}))
     await tcp_link.wait_for_clients()
 
@@ -660,7 +584,7 @@ async def test_reconfigure_moves_the_unit_to_a_new_port(
     await hass.async_block_till_done()
 
     assert flow["step_id"] == "reconfigure"
-    assert suggested(form_schema(flow)) == {CONF_PORT: old_port}
+    assert suggested(flow) == {CONF_PORT: old_port}
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
     assert ecm_entry.data == {**ECM_DATA, CONF_PORT: str(new_link.path)}
@@ -687,7 +611,7 @@ async def test_reconfigure_to_a_port_with_another_unit_is_refused(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     assert result["errors"] == {CONF_PORT: "another_unit"}
-    assert suggested(form_schema(result)) == {CONF_PORT: str(new_link.path)}
+    assert suggested(result) == {CONF_PORT: str(new_link.path)}
     assert ecm_entry.data == data
 
 
@@ -713,13 +637,7 @@ async def test_reconfigure_finds_a_silent_unit_by_polling_it(
     clock: Clock,
 ) -> None:
     """A polled unit moved to a new port is recognised by its answer to one poll."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=ecm_entry.title,
-        unique_id=ecm_entry.unique_id,
-        data=ecm_entry.data,
-        options=created_options(30, 90),
-    )
+    entry = ecm_entry_for(ecm_entry.data[CONF_PORT], options=created_options(30, 90))
     entry.add_to_hass(hass)
     device = units.start(new_link, EcmUnit(realtime=False), clock=clock)
     flow = await entry.start_reconfigure_flow(hass)
@@ -792,7 +710,7 @@ async def test_the_options_form_has_a_section_per_channel(
         CONF_SILENCE_TIMEOUT,
         *channels,
     ]
-    assert suggested(form_schema(result)) == ECM_OPTIONS
+    assert suggested(result) == ECM_OPTIONS
     for channel in channels:
         if channel in {"ch1", "ch2"}:
             expected = {
@@ -827,7 +745,7 @@ async def test_channel_options_are_stored_as_given(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options == options
-    assert suggested(form_schema(again)) == options
+    assert suggested(again) == options
 
 
 async def test_channel_sections_left_alone_take_their_defaults(
@@ -870,7 +788,7 @@ async def test_a_silence_timeout_not_longer_than_the_poll_is_refused(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "ecm"
     assert result["errors"] == {CONF_SILENCE_TIMEOUT: "silence_shorter_than_poll"}
-    assert suggested(form_schema(result)) == {
+    assert suggested(result) == {
         CONF_UPDATE_INTERVAL: 5,
         CONF_POLL_INTERVAL: poll_interval,
         CONF_SILENCE_TIMEOUT: silence_timeout,
@@ -1015,15 +933,9 @@ async def test_an_hourly_polled_entry_keeps_its_options_when_saved_unchanged(
     hass: HomeAssistant,
 ) -> None:
     """The options the flow gave an hourly poll (silence 3 h) pass the options form."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="ECM-1240 500434",
-        unique_id="500434",
-        data={**ECM_DATA, CONF_PORT: "/dev/ttyUSB0"},
-        options=created_options(3600, 10800),
-    )
+    entry = ecm_entry_for("/dev/ttyUSB0", options=created_options(3600, 10800))
     flow = await start_options(hass, entry)
-    shown = suggested(form_schema(flow))
+    shown = suggested(flow)
 
     result = await submit_options(
         hass, flow, {**shown, **{channel: {} for channel in ALL_CHANNELS}}

@@ -12,33 +12,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from typing import Any, cast
-from unittest.mock import patch
 
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.mains_monitor.const import (
-    CONF_DEVICE_ID,
-    CONF_DEVICE_KIND,
     CONF_INVERTED,
     CONF_MODE,
-    CONF_MODEL,
     CONF_NAME,
-    CONF_POLL_INTERVAL,
-    CONF_PORT,
-    CONF_SILENCE_TIMEOUT,
-    CONF_UPDATE_INTERVAL,
     DOMAIN,
     ConnectionState,
-    DeviceKind,
 )
-from custom_components.mains_monitor.ecm_coordinator import EcmCoordinator
 from homeassistant.components.sensor import (
     ATTR_STATE_CLASS,
     SensorDeviceClass,
@@ -64,270 +51,19 @@ from simulator.ecm1240 import (
     start_near_wraps,
 )
 from simulator.links import PtyLink
+from tests.ecm_unit import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, ch1, kwh
 from tests.helpers import (
     Clock,
-    advance,
     disabled_by_default,
     restarted,
-    same_entry,
     track_states,
     wait_for_connection,
 )
 
-ENTRY_ID = "01JMAINSMONITORECMENTRY001"
-DEVICE_ID = "500434"
-WS_PER_KWH = 3_600_000
-INTERVAL = 5  # the entry's update interval, s
 SOLAR_NET = {"ch2": {CONF_NAME: "Solar", CONF_MODE: "net", CONF_INVERTED: False}}
 SOLAR_INVERTED = {"ch2": {CONF_NAME: "Solar", CONF_MODE: "net", CONF_INVERTED: True}}
 ACK = b"\xfc"
 POLL = b"\xfcSPK"
-
-
-def ch1(watts: float) -> Loads:
-    """A load on CH1 only."""
-    return Loads(ch1_watts=watts)
-
-
-def kwh(watt_seconds: float) -> str:
-    """The state of an energy sensor that counted `watt_seconds`.
-
-    Home Assistant writes a float state with 15 significant digits.
-    """
-    return f"{watt_seconds / WS_PER_KWH:.15}"
-
-
-def unit_entry(
-    link: PtyLink,
-    model: EcmModel,
-    channels: dict[str, dict[str, Any]],
-    options: dict[str, Any] | None = None,
-) -> MockConfigEntry:
-    """An entry for unit 5, serial 434 on `link`, updated every INTERVAL s, with `channels`."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"{model} {DEVICE_ID}",
-        data={
-            CONF_DEVICE_KIND: DeviceKind.ECM1240,
-            CONF_PORT: str(link.path),
-            CONF_DEVICE_ID: DEVICE_ID,
-            CONF_MODEL: str(model),
-        },
-        options={
-            CONF_UPDATE_INTERVAL: INTERVAL,
-            CONF_SILENCE_TIMEOUT: 60,
-            **(options or {}),
-            **channels,
-        },
-        entry_id=ENTRY_ID,
-    )
-
-
-class Simulation:
-    """One simulated unit on the entry's pty, in step with the test's clock."""
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: MockConfigEntry,
-        link: PtyLink,
-        clock: Clock,
-        unit: EcmUnit,
-        platforms: list[Platform],
-    ) -> None:
-        """Tie the unit to the entry, its port and the clock."""
-        self.hass = hass
-        self.entry = entry
-        self.link = link
-        self.clock = clock
-        self.unit = unit
-        self._platforms = platforms
-        self.prefix = "sensor." + entry.title.lower().replace("-", "_").replace(
-            " ", "_"
-        )
-
-    @property
-    def coordinator(self) -> EcmCoordinator:
-        """The entry's coordinator (a new one after every set-up)."""
-        return cast(EcmCoordinator, self.entry.runtime_data)
-
-    async def set_up(self) -> None:
-        """Set the entry up and wait until its port is open."""
-        with patch("custom_components.mains_monitor.PLATFORMS", self._platforms):
-            assert await self.hass.config_entries.async_setup(self.entry.entry_id)
-            await self.hass.async_block_till_done()
-        await wait_for_connection(self.entry, ConnectionState.CONNECTED)
-
-    async def unload(self) -> None:
-        """Unload the entry, as a reload or its removal does."""
-        assert await self.hass.config_entries.async_unload(self.entry.entry_id)
-
-    def restarted_in(self, hass: HomeAssistant) -> Simulation:
-        """The same unit, port and entry in the Home Assistant started after this one."""
-        entry = same_entry(self.entry)
-        entry.add_to_hass(hass)
-        return Simulation(
-            hass, entry, self.link, self.clock, self.unit, self._platforms
-        )
-
-    @asynccontextmanager
-    async def expecting(self, packets: int) -> AsyncIterator[None]:
-        """Return from the block once the parser has accepted `packets` more packets."""
-        coordinator = self.coordinator
-        target = coordinator.parser.accepted + packets
-        arrived = asyncio.Event()
-
-        def check() -> None:
-            """Note that enough packets arrived."""
-            if coordinator.parser.accepted >= target:
-                arrived.set()
-
-        unsubscribe = coordinator.async_add_frame_listener(check)
-        try:
-            yield
-            async with asyncio.timeout(10):
-                await arrived.wait()
-        finally:
-            unsubscribe()
-
-    async def send(self, data: bytes | None = None, packets: int = 1) -> None:
-        """Write `data` (the unit's packet by default); wait until it was taken."""
-        async with self.expecting(packets):
-            self.link.write(self.unit.packet() if data is None else data)
-
-    async def tick(self, seconds: int = 1) -> None:
-        """Let whole seconds pass, one at a time, running whatever falls due."""
-        for _ in range(seconds):
-            await advance(self.hass, self.clock, 1)
-
-    async def start(self) -> None:
-        """The first packet: the baseline every later one is compared with."""
-        await self.send()
-        await self.tick()
-
-    async def step(self, loads: Loads, voltage: float | None = None) -> None:
-        """One second of `loads` (at `voltage`), its packet, and the second passing."""
-        if voltage is not None:
-            self.unit.voltage = voltage
-        self.unit.advance(1, loads)
-        await self.send()
-        await self.tick()
-
-    async def steps(self, loads: Loads, count: int) -> None:
-        """`count` seconds of the same loads, a packet each."""
-        for _ in range(count):
-            await self.step(loads)
-
-    async def idle(self, loads: Loads, seconds: int) -> None:
-        """Seconds in which the unit counts but nothing reaches the entry."""
-        for _ in range(seconds):
-            self.unit.advance(1, loads)
-            await self.tick()
-
-    async def unplug(self, loads: Loads, seconds: int) -> int:
-        """Unplug the port for at least `seconds` of `loads`; return how long it was out.
-
-        The entities are unavailable meanwhile. The port is back and the clock in
-        step with the update interval again when this returns.
-        """
-        self.link.close()
-        await wait_for_connection(self.entry, ConnectionState.DISCONNECTED)
-        assert self.state("ch1_power") == STATE_UNAVAILABLE
-        assert self.state("ch1_energy") == STATE_UNAVAILABLE
-        await self.idle(loads, seconds)
-        self.link.open()
-        # Time runs until one of the reader's retries starts, then stands while it
-        # opens the port: opening takes real time, the open timeout is in loop time.
-        while self.coordinator.connection_state is not ConnectionState.CONNECTED:
-            if self.coordinator.connection_state is ConnectionState.CONNECTING:
-                await self.settled()
-            else:
-                await self.idle(loads, 1)
-                seconds += 1
-        while self.clock.elapsed % INTERVAL:
-            await self.idle(loads, 1)
-            seconds += 1
-        return seconds
-
-    async def settled(self) -> None:
-        """Return once the reader has opened the port or given up on it."""
-        coordinator = self.coordinator
-        done = asyncio.Event()
-
-        def check() -> None:
-            """Note that the reader is no longer opening the port."""
-            if coordinator.connection_state is not ConnectionState.CONNECTING:
-                done.set()
-
-        check()
-        unsubscribe = coordinator.async_add_listener(check)
-        try:
-            async with asyncio.timeout(10):
-                await done.wait()
-        finally:
-            unsubscribe()
-
-    def state(self, key: str) -> str:
-        """The state of one of the unit's sensors, by its object id's suffix."""
-        entity = self.hass.states.get(f"{self.prefix}_{key}")
-        assert entity is not None, f"{self.prefix}_{key}"
-        return entity.state
-
-
-@pytest.fixture
-def model() -> EcmModel:
-    """The unit's model; a test may choose the ECM-1220."""
-    return EcmModel.ECM_1240
-
-
-@pytest.fixture
-def channels() -> dict[str, dict[str, Any]]:
-    """The channel sections of the options; none: every channel measures consumption."""
-    return {}
-
-
-@pytest.fixture
-def poll_interval() -> int:
-    """Seconds between polls; 0: the unit pushes its packets."""
-    return 0
-
-
-@pytest.fixture
-def ecm_entry(
-    ecm_link: PtyLink,
-    model: EcmModel,
-    channels: dict[str, dict[str, Any]],
-    poll_interval: int,
-) -> MockConfigEntry:
-    """An entry for unit 5, serial 434 on the pty."""
-    return unit_entry(ecm_link, model, channels, {CONF_POLL_INTERVAL: poll_interval})
-
-
-@pytest.fixture
-def unit(model: EcmModel) -> EcmUnit:
-    """Unit 5, serial 434, at 120 V with every counter at zero."""
-    return EcmUnit(model=model, unit_id=5, serial=434, voltage=120.0)
-
-
-@pytest.fixture
-def simulation(
-    hass: HomeAssistant,
-    ecm_entry: MockConfigEntry,
-    ecm_link: PtyLink,
-    clock: Clock,
-    unit: EcmUnit,
-    platforms: list[Platform],
-) -> Simulation:
-    """The unit and the entry, not yet set up."""
-    ecm_entry.add_to_hass(hass)
-    return Simulation(hass, ecm_entry, ecm_link, clock, unit, platforms)
-
-
-@pytest.fixture
-async def ecm(simulation: Simulation) -> Simulation:
-    """The unit and the entry, set up and reading the pty."""
-    await simulation.set_up()
-    return simulation
 
 
 # --- entities ------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
     do_adhoc_statistics,
@@ -23,16 +22,14 @@ from custom_components.mains_monitor.const import (
     CONF_NAME,
 )
 from homeassistant.components.recorder.core import Recorder
-from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from scripts import demo_setup
-from simulator.ecm1240 import EcmModel, EcmUnit, Loads
-from simulator.links import PtyLink
-from tests.helpers import Clock, state
-from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, unit_entry
+from simulator.ecm1240 import Loads
+from tests.ecm_unit import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation
+from tests.helpers import state
 
 PREFIX = f"sensor.ecm_1240_{DEVICE_ID}"
 CHANNELS = {
@@ -68,9 +65,8 @@ GRID_POWER_FORMS = {
 }
 
 
-@pytest.fixture
-def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
-    """Let a test start the recorder (`recorder_mock`) before its Home Assistant."""
+# The recorder (`recorder_mock`) starts before Home Assistant.
+pytestmark = pytest.mark.recorder_before_hass
 
 
 @pytest.fixture
@@ -80,29 +76,14 @@ def channels() -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-def ecm_entry(
-    ecm_link: PtyLink, channels: dict[str, dict[str, Any]]
-) -> MockConfigEntry:
-    """The house's ECM-1240 on the pty."""
-    return unit_entry(ecm_link, EcmModel.ECM_1240, channels)
-
-
-@pytest.fixture
 async def midday(
-    recorder_mock: Recorder,
-    hass: HomeAssistant,
-    ecm_entry: MockConfigEntry,
-    ecm_link: PtyLink,
-    clock: Clock,
+    recorder_mock: Recorder, hass: HomeAssistant, simulation: Simulation
 ) -> None:
     """Two update intervals of the midday loads, recorded, with their statistics compiled."""
     assert await async_setup_component(hass, "energy", {})
-    ecm_entry.add_to_hass(hass)
-    unit = EcmUnit(model=EcmModel.ECM_1240, unit_id=5, serial=434, voltage=120.0)
-    ecm = Simulation(hass, ecm_entry, ecm_link, clock, unit, [Platform.SENSOR])
-    await ecm.set_up()
-    await ecm.start()
-    await ecm.steps(MIDDAY, 4 + INTERVAL)
+    await simulation.set_up()
+    await simulation.start()
+    await simulation.steps(MIDDAY, 4 + INTERVAL)
     await async_wait_recording_done(hass)
     # The statistics of the 5-minute period the states fall in, as the recorder
     # compiles them once it ends: they create the statistics the dashboard reads.

@@ -13,7 +13,6 @@ tests/test_ecm.py (outages and restarts counted once in the energy totals).
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -23,7 +22,6 @@ from functools import partial
 from itertools import pairwise
 import logging
 import os
-import pwd
 import random
 from typing import Any, cast
 
@@ -33,54 +31,53 @@ import serialx
 
 from custom_components.mains_monitor.const import (
     BAUDRATE,
-    CONF_DEVICE_ID,
-    CONF_DEVICE_KIND,
-    CONF_MODEL,
-    CONF_POLL_INTERVAL,
     CONF_PORT,
-    CONF_SILENCE_TIMEOUT,
-    CONF_UPDATE_INTERVAL,
     DOMAIN,
     LOGGER,
     ConnectionState,
-    DeviceKind,
 )
 from custom_components.mains_monitor.ecm_coordinator import EcmCoordinator
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from custom_components.mains_monitor.protocol.mfm import MfmParser
 from homeassistant.const import STATE_UNAVAILABLE
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.event import async_track_state_change_event
 from simulator.ecm1240 import EcmUnit, Loads
 from simulator.links import PtyLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
-from tests.conftest import START
+from tests.ecm_unit import ENTRY_ID as ECM_ENTRY_ID, INTERVAL, Simulation, ch1, kwh
 from tests.helpers import (
+    BOARD,
+    FREQUENCY,
+    GRID_TIME,
+    GRID_TIME_SINCE,
+    START,
     Clock,
     advance,
+    coordinator_of,
     outage_issue,
+    same_entry,
     send,
     send_readings,
+    set_up,
+    settled,
+    shown_states,
     state,
+    unprivileged,
+    until,
     wait_for_connection,
 )
-from tests.test_ecm import DEVICE_ID, INTERVAL, Simulation, ch1, kwh
 
-# The diagnostic counters are off by default; these tests read them.
-pytestmark = pytest.mark.usefixtures("all_entities_enabled")
+# The diagnostic counters are off by default; these tests read them. The outage and
+# recovery lines are logged at INFO.
+pytestmark = pytest.mark.usefixtures("all_entities_enabled", "info_logs")
 
-BOARD = "sensor.mains_frequency_board"
-FREQUENCY = f"{BOARD}_frequency"
-GRID_TIME = f"{BOARD}_grid_time_deviation"
-GRID_TIME_SINCE = f"{BOARD}_grid_time_deviation_since"
 ECM = "sensor.ecm_1240_500434"
 CH1_ENERGY = f"{ECM}_ch1_energy"
 CH1_POWER = f"{ECM}_ch1_power"
-ECM_ENTRY_ID = "01JMAINSMONITORFAULTSECM01"
 
 BOARD_SILENCE = 30  # s, the board entry's default silence timeout
-ECM_SILENCE = 60  # s, as the ECM entry below is set up
+ECM_SILENCE = 60  # s, as the ECM entry is set up
 ISSUE_DELAY = 60  # s of outage before a repair issue
 # Retries after the 1st, 2nd … failure: doubling from 1 s, capped at 60 s.
 BACKOFF = [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
@@ -98,11 +95,6 @@ type Sender = Callable[[float], Awaitable[None]]
 # --- looking at the entry ------------------------------------------------------------
 
 
-def coordinator_of(entry: MockConfigEntry) -> MfmCoordinator | EcmCoordinator:
-    """The entry's coordinator (a new one after every set-up)."""
-    return cast(MfmCoordinator | EcmCoordinator, entry.runtime_data)
-
-
 def log_lines(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
     """Outage and recovery lines the integration logged; fails on any error or traceback."""
     assert [
@@ -118,36 +110,7 @@ def log_lines(caplog: pytest.LogCaptureFixture) -> tuple[int, int]:
     return len(lost), len(back)
 
 
-@pytest.fixture(autouse=True)
-def info_logs(caplog: pytest.LogCaptureFixture) -> None:
-    """Capture the integration's outage and recovery lines."""
-    caplog.set_level(logging.INFO)
-
-
 # --- waiting for the reader -------------------------------------------------------------
-
-
-async def until(entry: MockConfigEntry, condition: Callable[[], bool]) -> None:
-    """Return once `condition` holds, checked whenever the coordinator reports anything."""
-    coordinator = coordinator_of(entry)
-    reached = asyncio.Event()
-
-    def check() -> None:
-        """Note that the condition holds."""
-        if condition():
-            reached.set()
-
-    check()
-    unsubscribe = (
-        coordinator.async_add_listener(check),
-        coordinator.async_add_frame_listener(check),
-    )
-    try:
-        async with asyncio.timeout(10):
-            await reached.wait()
-    finally:
-        for remove in unsubscribe:
-            remove()
 
 
 def connected(entry: MockConfigEntry) -> Callable[[], bool]:
@@ -159,12 +122,6 @@ def connected(entry: MockConfigEntry) -> Callable[[], bool]:
 def reached(clock: Clock, moment: float) -> Callable[[], bool]:
     """Whether simulated time has reached `moment`."""
     return lambda: clock.elapsed >= moment
-
-
-async def settled(entry: MockConfigEntry) -> None:
-    """Return once the reader is not in the middle of opening the port."""
-    coordinator = coordinator_of(entry)
-    await until(entry, lambda: coordinator.connection_state is not CONNECTING)
 
 
 async def write(
@@ -251,24 +208,6 @@ def retries_of(entry: MockConfigEntry, clock: Clock) -> Iterator[list[float]]:
         remove()
 
 
-@contextmanager
-def states_of(hass: HomeAssistant, entity_id: str) -> Iterator[list[str]]:
-    """Collect every state an entity takes."""
-    states: list[str] = []
-
-    @callback
-    def note(event: Event[EventStateChangedData]) -> None:
-        """Keep the new state."""
-        if (new := event.data["new_state"]) is not None:
-            states.append(new.state)
-
-    remove = async_track_state_change_event(hass, [entity_id], note)
-    try:
-        yield states
-    finally:
-        remove()
-
-
 def waits(retries: list[float], opened: float, silence: int) -> list[float]:
     """The backoff before each retry: its time less the silence timeout and the last open."""
     return [
@@ -281,19 +220,6 @@ def increasing(states: list[str]) -> bool:
     """Whether the numeric states never decrease."""
     values = [float(value) for value in states if value != STATE_UNAVAILABLE]
     return values == sorted(values)
-
-
-@contextmanager
-def unprivileged() -> Iterator[None]:
-    """Act as a user outside the port's group (as root: take `nobody`'s user id)."""
-    if os.geteuid() != 0:
-        yield
-        return
-    os.seteuid(pwd.getpwnam("nobody").pw_uid)
-    try:
-        yield
-    finally:
-        os.seteuid(0)
 
 
 # --- what goes on the wire --------------------------------------------------------------
@@ -426,8 +352,7 @@ class Rig:
 
     async def set_up(self) -> None:
         """Set the entry up; the reader starts opening the port."""
-        assert await self.hass.config_entries.async_setup(self.entry.entry_id)
-        await self.hass.async_block_till_done()
+        assert await set_up(self.hass, self.entry)
         await settled(self.entry)
 
     async def second(self) -> None:
@@ -465,33 +390,6 @@ def board_rig(
 
 
 @pytest.fixture
-def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
-    """An entry for unit 5, serial 434 (an ECM-1240 pushing its packets) on the pty."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"ECM-1240 {DEVICE_ID}",
-        data={
-            CONF_DEVICE_KIND: DeviceKind.ECM1240,
-            CONF_PORT: str(ecm_link.path),
-            CONF_DEVICE_ID: DEVICE_ID,
-            CONF_MODEL: "ECM-1240",
-        },
-        options={
-            CONF_UPDATE_INTERVAL: INTERVAL,
-            CONF_SILENCE_TIMEOUT: ECM_SILENCE,
-            CONF_POLL_INTERVAL: 0,
-        },
-        entry_id=ECM_ENTRY_ID,
-    )
-
-
-@pytest.fixture
-def unit() -> EcmUnit:
-    """Unit 5, serial 434, at 120 V with every counter at zero."""
-    return EcmUnit(unit_id=5, serial=434, voltage=120.0)
-
-
-@pytest.fixture
 def ecm_rig(
     hass: HomeAssistant,
     ecm_entry: MockConfigEntry,
@@ -508,22 +406,6 @@ def ecm_rig(
         return unit.packet()
 
     return Rig(hass, clock, ecm_entry, ecm_link, ECM_SILENCE, frame, CH1_ENERGY)
-
-
-@pytest.fixture
-async def ecm(
-    hass: HomeAssistant,
-    ecm_entry: MockConfigEntry,
-    ecm_link: PtyLink,
-    clock: Clock,
-    unit: EcmUnit,
-    platforms: list[Any],
-) -> Simulation:
-    """The unit and its entry, set up and reading the pty."""
-    ecm_entry.add_to_hass(hass)
-    simulation = Simulation(hass, ecm_entry, ecm_link, clock, unit, platforms)
-    await simulation.set_up()
-    return simulation
 
 
 @pytest.fixture(params=["board_rig", "ecm_rig"], ids=["board", "ecm"])
@@ -608,7 +490,8 @@ async def test_ecm_unplugged_for_minutes_retries_at_the_backoff_cap(
 ) -> None:
     """Four minutes out: retries reach the 60 s cap; the energy total never falls and ends exact."""
     await ecm.start()
-    with states_of(hass, CH1_ENERGY) as energy:
+    with shown_states(hass, [CH1_ENERGY]) as shown:
+        energy = shown[CH1_ENERGY]
         await ecm.steps(ch1(1000), 4 + INTERVAL)
         unplugged = clock.elapsed
         with retries_of(ecm.entry, clock) as retries:
@@ -1158,13 +1041,7 @@ async def test_board_removed_and_added_again_starts_afresh(
     assert ir.async_get(hass).issues == {}
 
     mfm_link.open()
-    again = MockConfigEntry(
-        domain=DOMAIN,
-        title=entry.title,
-        data=dict(entry.data),
-        options=dict(entry.options),
-        entry_id="01JMAINSMONITORTESTENTRY02",
-    )
+    again = same_entry(entry, entry_id="01JMAINSMONITORTESTENTRY02")
     again.add_to_hass(hass)
     added_at = clock.elapsed
     assert await hass.config_entries.async_setup(again.entry_id)
@@ -1202,13 +1079,7 @@ async def test_ecm_removed_and_added_again_starts_afresh(
     assert f"{DOMAIN}.{ECM_ENTRY_ID}" not in hass_storage
     assert ir.async_get(hass).issues == {}
 
-    again = MockConfigEntry(
-        domain=DOMAIN,
-        title=ecm.entry.title,
-        data=dict(ecm.entry.data),
-        options=dict(ecm.entry.options),
-        entry_id="01JMAINSMONITORFAULTSECM02",
-    )
+    again = same_entry(ecm.entry, entry_id="01JMAINSMONITORFAULTSECM02")
     again.add_to_hass(hass)
     fresh = Simulation(hass, again, ecm.link, clock, ecm.unit, platforms)
     await fresh.set_up()

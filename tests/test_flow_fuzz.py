@@ -28,11 +28,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.mains_monitor.const import (
     CONF_CALIBRATION_OFFSET,
-    CONF_DEVICE_ID,
     CONF_DEVICE_KIND,
     CONF_INVERTED,
     CONF_MODE,
-    CONF_MODEL,
     CONF_NAME,
     CONF_NOMINAL_FREQUENCY,
     CONF_POLL_INTERVAL,
@@ -43,10 +41,12 @@ from custom_components.mains_monitor.const import (
     DeviceKind,
 )
 from custom_components.mains_monitor.energy import CHANNELS, POLARIZED_CHANNELS
-from homeassistant.config_entries import SOURCE_USER, ConfigFlowResult
+from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
-from tests.helpers import submit_options
+from tests.ecm_unit import ecm_entry_for
+from tests.flows import start_port_step, submit_options, submit_port
+from tests.ser2net import free_port
 
 TRANSLATIONS = (
     Path(__file__).parents[1]
@@ -83,13 +83,6 @@ MODES = {"ch1": ("consumption", "net", "off"), "aux1": ("consumption", "off")}
 
 
 # --- the port field -----------------------------------------------------------------
-
-
-def closed_tcp_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def port_texts(tmp: Path, closed: int) -> st.SearchStrategy[tuple[str, str | None]]:
@@ -156,19 +149,12 @@ def taken(hass: HomeAssistant, tmp_path: Path) -> str:
     return port
 
 
-async def submit_port(
+async def try_port(
     hass: HomeAssistant, kind: DeviceKind, port: str
 ) -> ConfigFlowResult:
     """Add a device of `kind` and type `port` into the port form."""
-    flow = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER}
-    )
-    flow = await hass.config_entries.flow.async_configure(
-        flow["flow_id"], {CONF_DEVICE_KIND: kind}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        flow["flow_id"], {CONF_PORT: port}
-    )
+    flow = await start_port_step(hass, kind)
+    result = await submit_port(hass, flow, port)
     if result["type"] is FlowResultType.FORM:
         hass.config_entries.flow.async_abort(flow["flow_id"])
     return result
@@ -177,7 +163,7 @@ async def submit_port(
 @pytest.fixture
 def closed(socket_enabled: None) -> int:
     """A loopback port nothing listens on."""
-    return closed_tcp_port()
+    return free_port()
 
 
 @pytest.fixture
@@ -222,7 +208,7 @@ async def test_any_port_text_gives_a_form_error(
         label="port",
     )
 
-    result = await submit_port(hass, kind, port)
+    result = await try_port(hass, kind, port)
 
     if port.strip() == taken:
         expected = "port_in_use"
@@ -242,7 +228,7 @@ async def test_a_nul_in_a_path_is_an_invalid_port(
     hass: HomeAssistant, tmp_path: Path, kind: DeviceKind
 ) -> None:
     """A path with a NUL character in it is no port: invalid_port."""
-    result = await submit_port(hass, kind, f"{tmp_path}/tty\x00USB0")
+    result = await try_port(hass, kind, f"{tmp_path}/tty\x00USB0")
 
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_PORT: "invalid_port"}
@@ -429,21 +415,7 @@ def same_names(channels: dict[str, Any]) -> dict[str, str]:
 @pytest.fixture
 def ecm_options_entry() -> MockConfigEntry:
     """An ECM-1240 entry, not set up: its options flow only."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="ECM-1240 500434",
-        data={
-            CONF_DEVICE_KIND: DeviceKind.ECM1240,
-            CONF_PORT: "/dev/ttyUSB0",
-            CONF_DEVICE_ID: "500434",
-            CONF_MODEL: "ECM-1240",
-        },
-        options={
-            CONF_UPDATE_INTERVAL: 5,
-            CONF_POLL_INTERVAL: 0,
-            CONF_SILENCE_TIMEOUT: 60,
-        },
-    )
+    return ecm_entry_for("/dev/ttyUSB0")
 
 
 @FUZZ

@@ -27,10 +27,10 @@ from custom_components.mains_monitor.const import DOMAIN
 from custom_components.mains_monitor.protocol.ecm1240 import EcmParser
 from scripts import demo_setup
 from scripts.demo_setup import Client, WebSocket
+from tests.helpers import GRID_TIME
 from tests.ser2net import free_port, is_listening
 
 REPOSITORY = Path(__file__).parent.parent
-GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
 HOUSE_ENERGY = "sensor.ecm_1240_500434_ch1_energy"
 WATT_SECONDS_PER_KWH = 3_600_000
 # The simulated loads that never stop (AUX3 and AUX4 carry none, AUX5 a burst a

@@ -24,8 +24,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
-from tests.conftest import START
 from tests.helpers import (
+    CONNECTION,
+    FREQUENCY,
+    GRID_TIME,
+    GRID_TIME_SINCE,
+    START,
     Clock,
     advance,
     outage_issue,
@@ -39,11 +43,6 @@ from tests.helpers import (
 
 # The diagnostic counters are off by default; these tests read them.
 pytestmark = pytest.mark.usefixtures("all_entities_enabled")
-
-FREQUENCY = "sensor.mains_frequency_board_frequency"
-GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
-GRID_TIME_SINCE = "sensor.mains_frequency_board_grid_time_deviation_since"
-CONNECTION = "sensor.mains_frequency_board_connection"
 
 
 async def test_unavailable_until_the_first_reading(

@@ -14,11 +14,8 @@ delivered when the next client connects.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
-import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -26,42 +23,39 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.mains_monitor.const import (
-    CONF_DEVICE_ID,
-    CONF_DEVICE_KIND,
-    CONF_MODEL,
-    CONF_PORT,
-    CONF_SILENCE_TIMEOUT,
-    CONF_UPDATE_INTERVAL,
-    DOMAIN,
     ConnectionState,
-    DeviceKind,
 )
-from custom_components.mains_monitor.coordinator import MainsMonitorCoordinator
 from custom_components.mains_monitor.ecm_coordinator import EcmCoordinator
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from custom_components.mains_monitor.protocol.mfm import RejectReason
 from homeassistant.const import STATE_UNAVAILABLE, Platform
 from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
-from simulator.ecm1240 import EcmModel, EcmUnit
+from simulator.ecm1240 import EcmModel
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
+from tests.ecm_unit import ENTRY_ID, Simulation, ch1, ecm_entry_for, kwh, new_unit
 from tests.helpers import (
+    CONNECTION,
+    FREQUENCY,
     Clock,
     advance,
+    coordinator_of,
     outage_issue,
     outage_logs,
+    parsed,
     send,
     send_readings,
+    set_up,
+    set_up_connected,
     state,
     wait_for_connection,
 )
 from tests.ser2net import SER2NET, Ser2net, free_port
-from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, ch1, kwh
-from tests.test_init import CONNECTION, FREQUENCY
 
-# The diagnostic counters are off by default; these tests read them.
-pytestmark = pytest.mark.usefixtures("all_entities_enabled")
+# The diagnostic counters are off by default; these tests read them. The outage and
+# recovery lines are logged at INFO.
+pytestmark = pytest.mark.usefixtures("all_entities_enabled", "info_logs")
 
 MAXIMUM = "sensor.mains_frequency_board_maximum_frequency"
 MINIMUM = "sensor.mains_frequency_board_minimum_frequency"
@@ -71,12 +65,6 @@ REJECTED = "sensor.mains_frequency_board_lines_rejected"
 needs_ser2net = pytest.mark.skipif(
     SER2NET is None, reason="ser2net (Debian package) is not installed"
 )
-
-
-@pytest.fixture(autouse=True)
-def info_logs(caplog: pytest.LogCaptureFixture) -> None:
-    """Capture the integration's outage and recovery lines (INFO)."""
-    caplog.set_level(logging.INFO)
 
 
 @pytest.fixture
@@ -104,46 +92,9 @@ class CountingTcpLink(TcpLink):
 
 
 @pytest.fixture
-async def tcp_link(socket_enabled: None) -> AsyncIterator[CountingTcpLink]:
-    """A started loopback server, stopped after the test."""
-    server = CountingTcpLink()
-    await server.start()
-    yield server
-    await server.stop()
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry, url: str) -> None:
-    """Set the board's entry up with `url` as its port."""
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_PORT: url})
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
-def coordinator_of(entry: MockConfigEntry) -> MainsMonitorCoordinator[Any]:
-    """The entry's coordinator."""
-    return cast(MainsMonitorCoordinator[Any], entry.runtime_data)
-
-
-@asynccontextmanager
-async def parsed(
-    entry: MockConfigEntry, until: Callable[[], bool] = lambda: True
-) -> AsyncIterator[None]:
-    """Return from the block once a chunk arrived in it after which `until()` holds."""
-    reached = asyncio.Event()
-
-    def check() -> None:
-        """Note that the parser got what the test waits for."""
-        if until():
-            reached.set()
-
-    unsubscribe = coordinator_of(entry).async_add_frame_listener(check)
-    try:
-        yield
-        async with asyncio.timeout(10):
-            await reached.wait()
-    finally:
-        unsubscribe()
+def tcp_link_class() -> type[TcpLink]:
+    """The loopback server `tcp_link` starts: one that counts its connections."""
+    return CountingTcpLink
 
 
 def tracebacks(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -176,8 +127,7 @@ async def test_readings_arrive_through_ser2net(
 ) -> None:
     """Three lines through a real ser2net: mean, minimum and maximum to the millihertz."""
     await ser2net.start()
-    await set_up(hass, mock_config_entry, ser2net.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, ser2net.url)
     await send_readings(
         mock_config_entry, mfm_link, clock, board, [50010, 49990, 50030], spacing=1.0
     )
@@ -201,8 +151,7 @@ async def test_ser2net_killed_and_restarted(
 ) -> None:
     """SIGKILL: unavailable; ser2net back on the same port: data back, one line each."""
     await ser2net.start()
-    await set_up(hass, mock_config_entry, ser2net.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, ser2net.url)
     await send_readings(mock_config_entry, mfm_link, clock, board, [50010], spacing=0)
     await advance(hass, clock, 5.0)
     assert state(hass, FREQUENCY) == "50.01"
@@ -237,7 +186,7 @@ async def test_connection_refused_until_a_server_appears(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Nothing listens: unavailable, one issue after 60 s; ser2net starts: back, issue gone."""
-    await set_up(hass, mock_config_entry, ser2net.url)
+    assert await set_up(hass, mock_config_entry, ser2net.url)
     await wait_for_connection(mock_config_entry, ConnectionState.DISCONNECTED)
     assert state(hass, FREQUENCY) == STATE_UNAVAILABLE
     for backoff in (1, 2, 4, 8, 16):  # every retry is refused
@@ -269,8 +218,7 @@ async def test_half_open_connection_is_dropped_and_retried_with_backoff(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A server that accepts and then says nothing: one connection per retry, one issue."""
-    await set_up(hass, mock_config_entry, tcp_link.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, tcp_link.url)
     await tcp_link.wait_for_clients()
     await send(mock_config_entry, tcp_link, board.line(50010, 0), 1)
     await advance(hass, clock, 5.0)
@@ -313,8 +261,7 @@ async def test_connection_cut_mid_line(
     clock: Clock,
 ) -> None:
     """Half a line, then the server drops us: that half is rejected once, never glued on."""
-    await set_up(hass, mock_config_entry, tcp_link.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, tcp_link.url)
     await tcp_link.wait_for_clients()
     await send(mock_config_entry, tcp_link, board.line(50010, 0), 1)
     parser = cast(MfmCoordinator, coordinator_of(mock_config_entry)).parser
@@ -350,8 +297,7 @@ async def test_device_unplugged_behind_ser2net(
 ) -> None:
     """The pty behind ser2net goes: ser2net closes us and refuses to serve until it is back."""
     await ser2net.start()
-    await set_up(hass, mock_config_entry, ser2net.url)
-    await wait_for_connection(mock_config_entry, ConnectionState.CONNECTED)
+    await set_up_connected(hass, mock_config_entry, ser2net.url)
     await send_readings(mock_config_entry, mfm_link, clock, board, [50010], spacing=0)
     await advance(hass, clock, 5.0)
     assert state(hass, FREQUENCY) == "50.01"
@@ -393,20 +339,9 @@ async def test_ecm_behind_ser2net_killed_mid_packet(
     server = Ser2net(tmp_path, link.path, free_port())
     try:
         await server.start()
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title=f"{model} {DEVICE_ID}",
-            data={
-                CONF_DEVICE_KIND: DeviceKind.ECM1240,
-                CONF_PORT: server.url,
-                CONF_DEVICE_ID: DEVICE_ID,
-                CONF_MODEL: str(model),
-            },
-            options={CONF_UPDATE_INTERVAL: INTERVAL, CONF_SILENCE_TIMEOUT: 60},
-            entry_id=ENTRY_ID,
-        )
+        entry = ecm_entry_for(server.url, model, entry_id=ENTRY_ID)
         entry.add_to_hass(hass)
-        unit = EcmUnit(model=model, unit_id=5, serial=434, voltage=120.0)
+        unit = new_unit(model)
         ecm = Simulation(hass, entry, link, clock, unit, [Platform.SENSOR])
         await ecm.set_up()
         await ecm.start()

@@ -16,27 +16,9 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from simulator.links import PtyLink
 from tests.esphome import EspHome, proxy_url
-from tests.helpers import wait_for_connection
+from tests.helpers import same_entry, set_up, wait_for_connection
 
 MOVED_HELPER = "async_find_moved_serial_port"
-
-
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Add the entry and set it up, as Home Assistant does at its start."""
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-
-def with_port(entry: MockConfigEntry, port: str) -> MockConfigEntry:
-    """The entry, reading from `port`."""
-    return MockConfigEntry(
-        domain=entry.domain,
-        title=entry.title,
-        data={**entry.data, CONF_PORT: port},
-        options=entry.options,
-        entry_id=entry.entry_id,
-    )
 
 
 # --- ESPHome serial proxies -----------------------------------------------------
@@ -50,7 +32,7 @@ async def test_a_proxy_is_retried_until_esphome_has_loaded(
 ) -> None:
     """Before ESPHome loads, set-up is retried (translated); after it, the proxy is read."""
     url = proxy_url("01JESPHOMEENTRY")
-    entry = with_port(mock_config_entry, url)
+    entry = same_entry(mock_config_entry, port=url)
 
     await set_up(hass, entry)
 
@@ -75,7 +57,7 @@ async def test_a_proxy_that_is_gone_is_the_readers_to_retry(
 ) -> None:
     """ESPHome is loaded but the proxy is gone: set up, unavailable, reopened later."""
     esphome.load()
-    entry = with_port(mock_config_entry, proxy_url("01JREMOVEDENTRY"))
+    entry = same_entry(mock_config_entry, port=proxy_url("01JREMOVEDENTRY"))
 
     await set_up(hass, entry)
 
@@ -118,7 +100,7 @@ async def test_without_the_helper_a_vanished_port_stays(
     usb = sys.modules.get("homeassistant.components.usb")
     assert not hasattr(usb, MOVED_HELPER)
     gone = str(by_id / "usb-FTDI_FT232R_USB_UART_A10K0000-if00-port0")
-    entry = with_port(mock_config_entry, gone)
+    entry = same_entry(mock_config_entry, port=gone)
 
     await set_up(hass, entry)
 
@@ -158,7 +140,7 @@ async def test_a_vanished_port_is_followed_to_its_adapter(
     now = by_id / "usb-FTDI_FT232R_USB_UART_A10K0000-if00-port1"
     now.symlink_to(mfm_link.path)
     calls = attach(str(now), coroutine=coroutine)
-    entry = with_port(mock_config_entry, gone)
+    entry = same_entry(mock_config_entry, port=gone)
 
     await set_up(hass, entry)
 
@@ -184,7 +166,7 @@ async def test_only_a_vanished_by_id_port_is_looked_up(
         (by_id / "usb-present").symlink_to(mfm_link.path)
         port = str(by_id / "usb-present")
     calls = attach(None)
-    entry = with_port(mock_config_entry, port)
+    entry = same_entry(mock_config_entry, port=port)
 
     await set_up(hass, entry)
 
@@ -201,7 +183,7 @@ async def test_an_adapter_home_assistant_cannot_find_keeps_its_port(
     """The helper finds nothing: the port stays, and the reader reports it missing."""
     gone = str(by_id / "usb-gone")
     calls = attach(None)
-    entry = with_port(mock_config_entry, gone)
+    entry = same_entry(mock_config_entry, port=gone)
 
     await set_up(hass, entry)
 
@@ -226,7 +208,7 @@ async def test_home_assistant_names_the_entry_as_the_ports_user(
         reason="usb lists the ports' users in 2026.10.4, not yet in 2026.5.0",
     )
     port = "/dev/ttyMAINSMONITOR0"
-    entry = with_port(mock_config_entry, port)
+    entry = same_entry(mock_config_entry, port=port)
     await set_up(hass, entry)
 
     found: Callable[..., Awaitable[dict[str, list[Any]]]] = (

@@ -17,9 +17,8 @@ DOCUMENTS = (ROOT / "README.md", ROOT / "docs" / "FAULTS.md", ROOT / "hacs.json"
 GITHUB_URL = re.compile(r"https://github\.com/[\w.-]+/[\w.-]+")
 
 
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """Replace the package-wide fixture: these tests read files and need no Home Assistant."""
+# These tests read files and need no Home Assistant.
+pytestmark = pytest.mark.without_hass
 
 
 def project() -> dict[str, str]:

@@ -21,9 +21,8 @@ RELEASE_REQUIREMENTS = (
 PLUGIN = "pytest-homeassistant-custom-component"
 
 
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """Replace the package-wide fixture: these tests read files and need no Home Assistant."""
+# These tests read files and need no Home Assistant.
+pytestmark = pytest.mark.without_hass
 
 
 def pinned(text: str, package: str) -> str:

@@ -7,8 +7,6 @@ out from the simulated loads: watts times seconds, 3 600 000 Ws to the kWh.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 import copy
 from datetime import timedelta
 from typing import Any
@@ -35,25 +33,25 @@ from homeassistant.const import (
     STATE_UNAVAILABLE,
     Platform,
 )
-from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
-from simulator.ecm1240 import EcmModel, EcmUnit, Loads
+from simulator.ecm1240 import EcmUnit, Loads
 from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
+from tests.ecm_unit import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, kwh
 from tests.helpers import (
+    GRID_TIME,
     Clock,
     advance,
     restarted,
     same_entry,
     send_readings,
+    shown_states,
     state,
     wait_for_connection,
 )
-from tests.test_ecm import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, kwh, unit_entry
 
-GRID_TIME = "sensor.mains_frequency_board_grid_time_deviation"
 # A house on CH1, net-metered solar exporting on CH2, two circuits on AUX1 and AUX2.
 HOUSE = Loads(ch1_watts=400, ch2_watts=-1500, aux_watts=(60, 25, 0, 0, 0))
 PREFIX = f"sensor.ecm_1240_{DEVICE_ID}"
@@ -81,37 +79,21 @@ def energy_states(hass: HomeAssistant) -> dict[str, float]:
     }
 
 
-@pytest.fixture
-def mock_recorder_before_hass(async_setup_recorder_instance: object) -> None:
-    """Let a test start the recorder (`recorder_mock`) before its Home Assistant."""
+# The recorder (`recorder_mock`) starts before Home Assistant.
+pytestmark = pytest.mark.recorder_before_hass
 
 
 @pytest.fixture
-def unit() -> EcmUnit:
-    """Unit 5, serial 434, at 120 V with every counter at zero."""
-    return EcmUnit(model=EcmModel.ECM_1240, unit_id=5, serial=434, voltage=120.0)
+def channels() -> dict[str, dict[str, Any]]:
+    """The channel sections of the options: the house above."""
+    return CHANNELS
 
 
 @pytest.fixture
-def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
-    """The house's ECM-1240 on the pty."""
-    return unit_entry(ecm_link, EcmModel.ECM_1240, CHANNELS)
-
-
-@pytest.fixture
-async def ecm(
-    hass: HomeAssistant,
-    ecm_entry: MockConfigEntry,
-    ecm_link: PtyLink,
-    clock: Clock,
-    unit: EcmUnit,
-) -> Simulation:
+async def ecm(ecm: Simulation) -> Simulation:
     """The unit read by the first Home Assistant, its first packet taken."""
-    ecm_entry.add_to_hass(hass)
-    simulation = Simulation(hass, ecm_entry, ecm_link, clock, unit, [Platform.SENSOR])
-    await simulation.set_up()
-    await simulation.start()
-    return simulation
+    await ecm.start()
+    return ecm
 
 
 def expected_totals(seconds: int) -> dict[str, str]:
@@ -119,25 +101,6 @@ def expected_totals(seconds: int) -> dict[str, str]:
     return {
         entity_id: kwh(seconds * watts) for entity_id, watts in ENERGY_SENSORS.values()
     }
-
-
-@contextmanager
-def shown_states(
-    hass: HomeAssistant, entity_ids: list[str]
-) -> Iterator[dict[str, list[str]]]:
-    """Collect every state the entities take from now on, in order, per entity."""
-    shown: dict[str, list[str]] = {entity_id: [] for entity_id in entity_ids}
-
-    @callback
-    def record(event: Event[EventStateChangedData]) -> None:
-        if (new_state := event.data["new_state"]) is not None:
-            shown[event.data["entity_id"]].append(new_state.state)
-
-    unsubscribe = async_track_state_change_event(hass, entity_ids, record)
-    try:
-        yield shown
-    finally:
-        unsubscribe()
 
 
 async def test_a_stop_saves_the_newest_totals(

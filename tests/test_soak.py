@@ -29,7 +29,6 @@ from dataclasses import dataclass
 import gc
 from itertools import chain
 import logging
-from pathlib import Path
 import random
 import resource
 import time
@@ -41,16 +40,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.mains_monitor.const import (
-    CONF_DEVICE_ID,
-    CONF_DEVICE_KIND,
-    CONF_MODEL,
-    CONF_POLL_INTERVAL,
-    CONF_PORT,
-    CONF_SILENCE_TIMEOUT,
-    CONF_UPDATE_INTERVAL,
     DOMAIN,
     ConnectionState,
-    DeviceKind,
 )
 from custom_components.mains_monitor.ecm_coordinator import (
     WATT_SECONDS_PER_KWH,
@@ -71,7 +62,15 @@ from simulator.ecm1240 import (
 )
 from simulator.links import PtyLink
 from simulator.mfm import CLEAR_SCREEN, MfmBoard, RandomWalk, dip, stream
-from tests.helpers import Clock, wait_for_connection
+from tests.helpers import (
+    Clock,
+    coordinator_of,
+    outage_logs,
+    parsed,
+    set_up_connected,
+    settled,
+    wait_for_connection,
+)
 
 DAY = 86_400
 HOUR = 3_600
@@ -79,7 +78,6 @@ BATCH = 5  # s: the update interval of both entries
 WARM_UP = HOUR
 MAX_GROWTH = 1 << 20  # bytes
 MAX_WRITE = 8_192  # bytes in one write: well inside what a pty buffers unread
-ECM_ENTRY_ID = "01JMAINSMONITORSOAKECM0001"
 BOARD_SILENCE = 30  # s: the board entry's default silence timeout
 ECM_SILENCE = 60
 OUTAGE = 120  # s a pty stays unplugged
@@ -258,8 +256,7 @@ class Side:
     @property
     def coordinator(self) -> MfmCoordinator | EcmCoordinator:
         """The entry's coordinator."""
-        coordinator: MfmCoordinator | EcmCoordinator = self.entry.runtime_data
-        return coordinator
+        return coordinator_of(self.entry)
 
     @property
     def state(self) -> ConnectionState:
@@ -283,22 +280,15 @@ class Side:
         target = [
             now + add for now, add in zip(self.progress(), batch.counts, strict=True)
         ]
-        parsed = asyncio.Event()
 
-        def check() -> None:
-            """Note that the parser reached the target."""
-            if all(
+        def reached() -> bool:
+            """Whether the parser has taken the whole batch in."""
+            return all(
                 now >= goal for now, goal in zip(self.progress(), target, strict=True)
-            ):
-                parsed.set()
+            )
 
-        unsubscribe = self.coordinator.async_add_frame_listener(check)
-        try:
+        async with parsed(self.entry, reached):
             self.link.write(batch.data)
-            async with asyncio.timeout(10):
-                await parsed.wait()
-        finally:
-            unsubscribe()
         self.written = cast(
             tuple[int, int, int],
             tuple(w + c for w, c in zip(self.written, batch.counts, strict=True)),
@@ -319,27 +309,9 @@ class Side:
         ):
             await wait_for_connection(self.entry, ConnectionState.DISCONNECTED)
         if self.state is ConnectionState.CONNECTING:
-            await self._opened()
+            await settled(self.entry)
         if self.state is ConnectionState.CONNECTED and was is not self.state:
             self.quiet_since = self.clock.elapsed
-
-    async def _opened(self) -> None:
-        """Return once the reader has opened the port or given up on it."""
-        coordinator = self.coordinator
-        done = asyncio.Event()
-
-        def check() -> None:
-            """Note that the reader is no longer opening the port."""
-            if coordinator.connection_state is not ConnectionState.CONNECTING:
-                done.set()
-
-        check()
-        unsubscribe = coordinator.async_add_listener(check)
-        try:
-            async with asyncio.timeout(10):
-                await done.wait()
-        finally:
-            unsubscribe()
 
     async def unplug(self) -> None:
         """Pull the pty: the reader loses the port at once."""
@@ -477,37 +449,6 @@ def real_time() -> float:
 # --- the day ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
-    """An entry for unit 5, serial 434, pushing its packets."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="ECM-1240 500434",
-        data={
-            CONF_DEVICE_KIND: DeviceKind.ECM1240,
-            CONF_PORT: str(ecm_link.path),
-            CONF_DEVICE_ID: "500434",
-            CONF_MODEL: "ECM-1240",
-        },
-        options={
-            CONF_UPDATE_INTERVAL: BATCH,
-            CONF_SILENCE_TIMEOUT: ECM_SILENCE,
-            CONF_POLL_INTERVAL: 0,
-        },
-        entry_id=ECM_ENTRY_ID,
-    )
-
-
-async def set_up(hass: HomeAssistant, *entries: MockConfigEntry) -> None:
-    """Set the entries up and wait until each has its port open."""
-    for entry in entries:
-        entry.add_to_hass(hass)
-        assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    for entry in entries:
-        await wait_for_connection(entry, ConnectionState.CONNECTED)
-
-
 async def elapse(hass: HomeAssistant, clock: Clock, seconds: float) -> None:
     """Let `seconds` pass and return once every timer that fell due has run.
 
@@ -558,19 +499,6 @@ async def run_day(
         await ecm.settle(was[1])
 
 
-def outage_logs(caplog: pytest.LogCaptureFixture, port: Path) -> tuple[int, int]:
-    """How many outage and recovery lines the integration logged for a port."""
-    messages = [
-        record.getMessage()
-        for record in caplog.records
-        if record.name.startswith("custom_components.mains_monitor")
-        and str(port) in record.getMessage()
-    ]
-    lost = sum("is unavailable" in message for message in messages)
-    back = sum("sending valid data again" in message for message in messages)
-    return lost, back
-
-
 @pytest.mark.no_cover  # coverage's tracing would triple the run time
 @pytest.mark.timeout(300)
 async def test_a_day_at_full_rate_with_faults(
@@ -593,7 +521,8 @@ async def test_a_day_at_full_rate_with_faults(
     rng = random.Random(20261122)
     plans = plan_board(rng), plan_ecm(rng)
     planned = real_time() - began
-    await set_up(hass, mock_config_entry, ecm_entry)
+    for entry in (mock_config_entry, ecm_entry):
+        await set_up_connected(hass, entry)
     board = BoardSide(mock_config_entry, mfm_link, clock)
     ecm = EcmSide(ecm_entry, ecm_link, clock)
     memory = Memory()

@@ -45,9 +45,8 @@ ENTITIES: tuple[tuple[str, EntityDescription], ...] = (
 )
 
 
-@pytest.fixture(autouse=True)
-def auto_enable_custom_integrations() -> None:
-    """Replace the package-wide fixture: these tests read files and need no Home Assistant."""
+# These tests read files and need no Home Assistant.
+pytestmark = pytest.mark.without_hass
 
 
 @cache

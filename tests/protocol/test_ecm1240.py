@@ -1,7 +1,6 @@
 """Tests for the ECM-1240 / ECM-1220 codec: packets, framing, counters, power, settings, commands."""
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import FrozenInstanceError, dataclass, fields, replace
 from itertools import pairwise
 
@@ -24,6 +23,7 @@ from custom_components.mains_monitor.protocol.ecm1240 import (
     send_interval_command,
     settings_request,
 )
+from tests.parsing import feed_pieces, split_points
 
 # Thousands of examples in CI, a few seconds each: the parsers are fast.
 BOUNDED = settings(max_examples=1000, deadline=None)
@@ -143,15 +143,6 @@ def state(parser: EcmParser) -> dict[str, object]:
         "discarded_bytes": parser.discarded_bytes,
         "buffered_bytes": parser.buffered_bytes,
     }
-
-
-def feed_pieces(parser: EcmParser, data: bytes, cuts: Sequence[int]) -> list[EcmPacket]:
-    """Feed data split at the given offsets; return all packets."""
-    bounds = [0, *sorted(cuts), len(data)]
-    packets: list[EcmPacket] = []
-    for start, end in pairwise(bounds):
-        packets += parser.feed(data[start:end])
-    return packets
 
 
 def parse_whole(data: bytes) -> tuple[list[EcmPacket], dict[str, object]]:
@@ -1010,12 +1001,6 @@ ANY_STREAM = st.lists(
 ).map(b"".join)
 
 
-@st.composite
-def split_points(draw: st.DrawFn, data: bytes) -> list[int]:
-    """Draw offsets at which to split data."""
-    return draw(st.lists(st.integers(0, len(data)), max_size=30))
-
-
 @BOUNDED
 @given(wire=WIRES)
 def test_any_packet_round_trips(wire: Wire) -> None:
@@ -1034,7 +1019,9 @@ def test_arbitrary_bytes_match_the_reference_framer(
     expected = reference_parse(data)
     assert parse_whole(data) == expected
     parser = EcmParser()
-    assert feed_pieces(parser, data, draw.draw(split_points(data))) == expected[0]
+    assert (
+        feed_pieces(parser, data, draw.draw(split_points(data, most=30))) == expected[0]
+    )
     assert state(parser) == expected[1]
 
 
@@ -1059,7 +1046,7 @@ def test_packets_among_junk_are_all_recovered(
     data = b"".join(junk + wire.encode() for junk, wire in items) + trailing
     junk_bytes = sum(len(junk) for junk, _ in items) + len(trailing)
     parser = EcmParser()
-    packets = feed_pieces(parser, data, draw.draw(split_points(data)))
+    packets = feed_pieces(parser, data, draw.draw(split_points(data, most=30)))
     assert packets == [wire.packet() for _, wire in items]
     assert state(parser) == {
         "accepted": len(items),
@@ -1077,7 +1064,7 @@ def test_buffer_stays_bounded_and_bytes_add_up(
 ) -> None:
     """After every call the buffer is under one packet; packets, discards and buffer sum to the input."""
     parser = EcmParser()
-    bounds = [0, *sorted(draw.draw(split_points(data))), len(data)]
+    bounds = [0, *sorted(draw.draw(split_points(data, most=30))), len(data)]
     packet_bytes = 0
     for start, end in pairwise(bounds):
         for packet in parser.feed(data[start:end]):

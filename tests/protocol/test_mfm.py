@@ -1,8 +1,6 @@
 """Tests for the mfm board's sans-I/O parser: bytes in, readings and counters out."""
 
-from collections.abc import Sequence
 from functools import reduce
-from itertools import pairwise
 from operator import xor
 
 from hypothesis import assume, given, settings, strategies as st
@@ -14,6 +12,7 @@ from custom_components.mains_monitor.protocol.mfm import (
     MfmReading,
     RejectReason,
 )
+from tests.parsing import feed_pieces, split_points
 
 # Thousands of examples in CI, a few seconds each: the parsers are fast.
 BOUNDED = settings(max_examples=1000, deadline=None)
@@ -72,17 +71,6 @@ def state(parser: MfmParser) -> dict[str, object]:
         "rejected_total": parser.rejected_total,
         "banner_lines": parser.banner_lines,
     }
-
-
-def feed_pieces(
-    parser: MfmParser, data: bytes, cuts: Sequence[int]
-) -> list[MfmReading]:
-    """Feed data split at the given offsets; return all readings."""
-    bounds = [0, *sorted(cuts), len(data)]
-    readings: list[MfmReading] = []
-    for start, end in pairwise(bounds):
-        readings += parser.feed(data[start:end])
-    return readings
 
 
 def rejected_once(line: bytes, nominal: int | None = 50) -> RejectReason:
@@ -538,12 +526,6 @@ ANY_BYTES = st.one_of(
     st.binary(max_size=2000),
     st.lists(TOKENS, max_size=200).map(b"".join),
 )
-
-
-@st.composite
-def split_points(draw: st.DrawFn, data: bytes) -> list[int]:
-    """Draw offsets at which to split data."""
-    return draw(st.lists(st.integers(0, len(data)), max_size=20))
 
 
 @st.composite

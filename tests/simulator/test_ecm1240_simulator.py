@@ -7,13 +7,9 @@ table), never with the integration's parser. Expected numbers are worked out by 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-import contextlib
 from dataclasses import dataclass
 from itertools import islice, pairwise
 from pathlib import Path
-import signal
-import sys
 
 import pytest
 import serialx
@@ -33,6 +29,13 @@ from simulator.ecm1240 import (
     solar,
     start_near_wraps,
     steady_loads,
+)
+from tests.simulator_cli import (
+    TIMEOUT,
+    read_exactly,
+    serial_reader,
+    simulator_process,
+    stop_process,
 )
 
 REAL_PACKET = bytes.fromhex(
@@ -641,9 +644,6 @@ def test_demo_loads() -> None:
 
 # --- the command line -----------------------------------------------------------------
 
-TIMEOUT = 5.0
-REPO_ROOT = Path(__file__).parents[2]
-
 
 def expected_packets(unit: EcmUnit, seed: int, seconds: int = 3000) -> list[bytes]:
     """The unit's state as a packet after 0, 1, 2, ... simulated seconds of the demo."""
@@ -659,27 +659,6 @@ def is_run_of(found: list[bytes], expected: list[bytes]) -> bool:
     return any(expected[k : k + size] == found for k in range(len(expected)))
 
 
-@contextlib.asynccontextmanager
-async def simulator_process(*args: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python -m simulator ecm1240 ARGS`, killed if still running at the end."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "simulator",
-        "ecm1240",
-        *args,
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
-
-
 async def first_line(process: asyncio.subprocess.Process) -> str:
     """The line the simulator prints first: where to connect."""
     assert process.stdout is not None
@@ -687,27 +666,11 @@ async def first_line(process: asyncio.subprocess.Process) -> str:
     return line.decode().strip()
 
 
-@contextlib.asynccontextmanager
-async def serial_port(url: str) -> AsyncIterator[serialx.AsyncSerial]:
-    """A real serialx port at 19200 baud, as the integration opens it."""
-    ser = serialx.async_serial_for_url(url, baudrate=19200)
-    await ser.open()
-    try:
-        yield ser
-    finally:
-        await ser.close()
-
-
-async def read(ser: serialx.AsyncSerial, size: int) -> bytes:
-    """Exactly `size` bytes, bounded by TIMEOUT."""
-    return await asyncio.wait_for(ser.readexactly(size), TIMEOUT)
-
-
 async def command(ser: serialx.AsyncSerial, *chunks: bytes) -> bytes:
     """Send FC and each chunk, waiting for the unit's FC after each, as a host does."""
     for chunk in (FC, *chunks):
         await write(ser, chunk)
-        assert await read(ser, 1) == FC
+        assert await read_exactly(ser, 1) == FC
     return FC
 
 
@@ -719,22 +682,14 @@ async def read_packets(ser: serialx.AsyncSerial, count: int) -> list[bytes]:
     return found
 
 
-async def stop_process(process: asyncio.subprocess.Process) -> str:
-    """SIGTERM the simulator; check it exits cleanly; its stderr."""
-    process.send_signal(signal.SIGTERM)
-    _, stderr = await asyncio.wait_for(process.communicate(), TIMEOUT)
-    assert process.returncode == 0
-    return stderr.decode()
-
-
 async def test_cli_streams_over_tcp(socket_enabled: None) -> None:
     """Real-time on: consecutive packets of the seeded demo, one per simulated second."""
     async with simulator_process(
-        "--tcp", "127.0.0.1:0", "--seed", "3", "--speed", "20"
+        "ecm1240", "--tcp", "127.0.0.1:0", "--seed", "3", "--speed", "20"
     ) as process:
         url = await first_line(process)
         assert url.startswith("socket://127.0.0.1:")
-        async with serial_port(url) as ser:
+        async with serial_reader(url) as ser:
             found = await read_packets(ser, 5)
             stderr = await stop_process(process)
     assert is_run_of(found, expected_packets(EcmUnit(), seed=3))
@@ -747,19 +702,27 @@ async def test_cli_streams_over_tcp(socket_enabled: None) -> None:
 async def test_cli_poll_with_realtime_off(socket_enabled: None) -> None:
     """Real-time off: silent, yet it answers a poll, the settings request and commands."""
     async with simulator_process(
-        "--tcp", "127.0.0.1:0", "--realtime", "off", "--seed", "1", "--speed", "20"
+        "ecm1240",
+        "--tcp",
+        "127.0.0.1:0",
+        "--realtime",
+        "off",
+        "--seed",
+        "1",
+        "--speed",
+        "20",
     ) as process:
         url = await first_line(process)
-        async with serial_port(url) as ser:
+        async with serial_reader(url) as ser:
             # The first byte is the ack: nothing was streamed before it.
             await command(ser)
             await write(ser, b"SPK")
-            reply = await read(ser, 66)
+            reply = await read_exactly(ser, 66)
             assert reply[:1] == FC
             polled = reply[1:]
             await command(ser, b"SET")
             await write(ser, b"RCV")
-            assert await read(ser, 34) == FC + REAL_SETTINGS
+            assert await read_exactly(ser, 34) == FC + REAL_SETTINGS
             await write(ser, FC)  # the host's ack of the block
             await command(ser, b"SET", b"IV2", b"\x02")
             await command(ser, b"TOG", b"XTD")
@@ -777,6 +740,7 @@ async def test_cli_ecm1220_near_wrap_on_a_pty(tmp_path: Path) -> None:
     """Model, unit id, serial and --near-wrap reach the unit; polls work over a pty."""
     path = tmp_path / "ttyECM"
     async with simulator_process(
+        "ecm1240",
         "--pty",
         str(path),
         "--model",
@@ -792,10 +756,10 @@ async def test_cli_ecm1220_near_wrap_on_a_pty(tmp_path: Path) -> None:
         "20",
     ) as process:
         assert await first_line(process) == str(path)
-        async with serial_port(str(path)) as ser:
+        async with serial_reader(str(path)) as ser:
             await command(ser)
             await write(ser, b"SPK")
-            reply = await read(ser, 44)
+            reply = await read_exactly(ser, 44)
             await stop_process(process)
     assert not path.is_symlink()
     packet = decode(reply[1:])
@@ -808,10 +772,10 @@ async def test_cli_ecm1220_near_wrap_on_a_pty(tmp_path: Path) -> None:
 async def test_cli_scripted_resets(socket_enabled: None) -> None:
     """--reset-every 3: the seconds run 1, 2, 0, 1, 2, 0 ... and the flag counts resets."""
     async with simulator_process(
-        "--tcp", "127.0.0.1:0", "--reset-every", "3", "--speed", "20"
+        "ecm1240", "--tcp", "127.0.0.1:0", "--reset-every", "3", "--speed", "20"
     ) as process:
         url = await first_line(process)
-        async with serial_port(url) as ser:
+        async with serial_reader(url) as ser:
             found = await read_packets(ser, 7)
             await stop_process(process)
     unit = EcmUnit()

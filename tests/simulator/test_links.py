@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-import contextlib
 import errno
 from itertools import islice
 import os
 from pathlib import Path
 import re
-import signal
-import sys
 
 import pytest
 import serialx
@@ -19,27 +15,16 @@ import serialx
 from custom_components.mains_monitor.connection import write
 from simulator.links import LinkClosedError, PtyLink, TcpLink
 from simulator.mfm import MfmBoard, random_walk, stream
+from tests.simulator_cli import (
+    TIMEOUT,
+    read_exactly,
+    serial_reader,
+    simulator_process,
+    stop_process,
+)
 
-TIMEOUT = 5.0
-REPO_ROOT = Path(__file__).parents[2]
 ALL_BYTE_VALUES = bytes(range(256))
 EIO_MESSAGE = r"^\[Errno 5\] "
-
-
-async def read_exactly(ser: serialx.AsyncSerial, size: int) -> bytes:
-    """Read `size` bytes, bounded by TIMEOUT."""
-    return await asyncio.wait_for(ser.readexactly(size), TIMEOUT)
-
-
-@contextlib.asynccontextmanager
-async def serial_reader(url: str) -> AsyncIterator[serialx.AsyncSerial]:
-    """A real serialx port at 19200 baud, as the integration opens it."""
-    ser = serialx.async_serial_for_url(url, baudrate=19200)
-    await ser.open()
-    try:
-        yield ser
-    finally:
-        await ser.close()
 
 
 def open_fds() -> set[str]:
@@ -47,64 +32,55 @@ def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
 
-@pytest.fixture
-def pty_link(tmp_path: Path) -> Iterator[PtyLink]:
-    """A pty link, open, closed after the test."""
-    link = PtyLink(tmp_path / "ttyMFM")
-    link.open()
-    yield link
-    link.close()
-
-
-async def test_pty_reader_gets_exactly_the_bytes(pty_link: PtyLink) -> None:
+async def test_pty_reader_gets_exactly_the_bytes(mfm_link: PtyLink) -> None:
     """Every byte value passes unchanged (raw mode: no CR/LF or control-character handling)."""
-    async with serial_reader(str(pty_link.path)) as ser:
-        pty_link.write(b"50028;+0276;000\r\n")
-        pty_link.write(ALL_BYTE_VALUES)
+    async with serial_reader(str(mfm_link.path)) as ser:
+        mfm_link.write(b"50028;+0276;000\r\n")
+        mfm_link.write(ALL_BYTE_VALUES)
         assert await read_exactly(ser, 17) == b"50028;+0276;000\r\n"
         assert await read_exactly(ser, 256) == ALL_BYTE_VALUES
 
 
-async def test_pty_symlink_points_at_the_pts(pty_link: PtyLink) -> None:
+async def test_pty_symlink_points_at_the_pts(mfm_link: PtyLink) -> None:
     """The stable path is a symlink to the pty's /dev/pts/N."""
-    assert pty_link.is_open
-    assert pty_link.path.is_symlink()
-    assert os.readlink(pty_link.path).startswith("/dev/pts/")
+    assert mfm_link.is_open
+    assert mfm_link.path.is_symlink()
+    assert os.readlink(mfm_link.path).startswith("/dev/pts/")
 
 
-async def test_pty_unplug_hangs_up_and_replug_works(pty_link: PtyLink) -> None:
+async def test_pty_unplug_hangs_up_and_replug_works(mfm_link: PtyLink) -> None:
     """After close the reader ends; after open the same path carries bytes again."""
-    async with serial_reader(str(pty_link.path)) as ser:
-        pty_link.close()
-        assert not pty_link.is_open
-        assert not pty_link.path.exists()
+    async with serial_reader(str(mfm_link.path)) as ser:
+        mfm_link.close()
+        assert not mfm_link.is_open
+        assert not mfm_link.path.exists()
         await read_until_hang_up(ser)
-    pty_link.open()
-    async with serial_reader(str(pty_link.path)) as ser:
-        pty_link.write(b"49998\r\n")
+    mfm_link.open()
+    async with serial_reader(str(mfm_link.path)) as ser:
+        mfm_link.write(b"49998\r\n")
         assert await read_exactly(ser, 7) == b"49998\r\n"
 
 
-async def test_pty_survives_the_host_reopening(pty_link: PtyLink) -> None:
+async def test_pty_survives_the_host_reopening(mfm_link: PtyLink) -> None:
     """The host may close and reopen the port while the device stays plugged in."""
-    async with serial_reader(str(pty_link.path)) as ser:
-        pty_link.write(b"one\r\n")
+    async with serial_reader(str(mfm_link.path)) as ser:
+        mfm_link.write(b"one\r\n")
         assert await read_exactly(ser, 5) == b"one\r\n"
-    async with serial_reader(str(pty_link.path)) as ser:
-        pty_link.write(b"two\r\n")
+    async with serial_reader(str(mfm_link.path)) as ser:
+        mfm_link.write(b"two\r\n")
         assert await read_exactly(ser, 5) == b"two\r\n"
 
 
-async def test_pty_reads_what_the_host_writes(pty_link: PtyLink) -> None:
+async def test_pty_reads_what_the_host_writes(mfm_link: PtyLink) -> None:
     """What the host sends arrives at the device, once."""
-    assert pty_link.read_available() == b""
-    async with serial_reader(str(pty_link.path)) as ser:
+    assert mfm_link.read_available() == b""
+    async with serial_reader(str(mfm_link.path)) as ser:
         await write(ser, b"\x00hello\r\n")
-        received = await asyncio.wait_for(pty_link.receive(), TIMEOUT)
+        received = await asyncio.wait_for(mfm_link.receive(), TIMEOUT)
         while len(received) < 8:
-            received += await asyncio.wait_for(pty_link.receive(), TIMEOUT)
+            received += await asyncio.wait_for(mfm_link.receive(), TIMEOUT)
     assert received == b"\x00hello\r\n"
-    assert pty_link.read_available() == b""
+    assert mfm_link.read_available() == b""
 
 
 def test_pty_close_leaves_no_fd_open(tmp_path: Path) -> None:
@@ -129,10 +105,10 @@ def test_pty_use_while_closed_is_an_error(tmp_path: Path) -> None:
         link.read_available()
 
 
-def test_pty_open_twice_is_an_error(pty_link: PtyLink) -> None:
+def test_pty_open_twice_is_an_error(mfm_link: PtyLink) -> None:
     """A plugged-in device cannot be plugged in again."""
     with pytest.raises(LinkClosedError, match="already open"):
-        pty_link.open()
+        mfm_link.open()
 
 
 def test_pty_replaces_a_stale_symlink_but_not_a_file(tmp_path: Path) -> None:
@@ -151,19 +127,10 @@ def test_pty_replaces_a_stale_symlink_but_not_a_file(tmp_path: Path) -> None:
     assert regular.read_bytes() == b"keep"
 
 
-def test_pty_write_never_blocks(pty_link: PtyLink) -> None:
+def test_pty_write_never_blocks(mfm_link: PtyLink) -> None:
     """With nobody reading, what does not fit the pty's buffer is dropped, not waited for."""
-    pty_link.write(bytes(1_000_000))
-    assert 0 < pty_link.dropped < 1_000_000
-
-
-@pytest.fixture
-async def tcp_link(socket_enabled: None) -> AsyncIterator[TcpLink]:
-    """A started TCP link, stopped after the test."""
-    link = TcpLink()
-    await link.start()
-    yield link
-    await link.stop()
+    mfm_link.write(bytes(1_000_000))
+    assert 0 < mfm_link.dropped < 1_000_000
 
 
 async def test_tcp_url(tcp_link: TcpLink) -> None:
@@ -250,27 +217,6 @@ def whole_lines(data: bytes) -> bytes:
     return data[data.index(b"\n") + 1 : data.rindex(b"\n") + 1]
 
 
-@contextlib.asynccontextmanager
-async def simulator_process(*args: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python -m simulator mfm ARGS`, killed if still running at the end."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "simulator",
-        "mfm",
-        *args,
-        cwd=REPO_ROOT,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
-
-
 async def read_until_hang_up(ser: serialx.AsyncSerial) -> None:
     """Read (what was sent before an unplug comes first) until the pty hangs up.
 
@@ -287,14 +233,6 @@ async def read_until_hang_up(ser: serialx.AsyncSerial) -> None:
     )
 
 
-async def stop_process(process: asyncio.subprocess.Process) -> str:
-    """SIGTERM the simulator; check it exits cleanly; its stderr."""
-    process.send_signal(signal.SIGTERM)
-    _, stderr = await asyncio.wait_for(process.communicate(), TIMEOUT)
-    assert process.returncode == 0
-    return stderr.decode()
-
-
 async def read_lines(ser: serialx.AsyncSerial, count: int) -> bytes:
     """Read until `count` newlines (plus a possibly partial first line) have arrived."""
     data = b""
@@ -306,7 +244,7 @@ async def read_lines(ser: serialx.AsyncSerial, count: int) -> bytes:
 async def test_cli_serves_tcp(socket_enabled: None) -> None:
     """The CLI prints its URL, streams the seeded walk to a client, and stops on SIGTERM."""
     async with simulator_process(
-        "--tcp", "127.0.0.1:0", "--seed", "3", "--speed", "10"
+        "mfm", "--tcp", "127.0.0.1:0", "--seed", "3", "--speed", "10"
     ) as process:
         assert process.stdout is not None
         url = (
@@ -328,7 +266,7 @@ async def test_cli_serves_a_pty(tmp_path: Path) -> None:
     """The CLI prints the pty path, streams to it, and removes the symlink on SIGTERM."""
     path = tmp_path / "ttyMFM"
     async with simulator_process(
-        "--pty", str(path), "--seed", "5", "--speed", "10"
+        "mfm", "--pty", str(path), "--seed", "5", "--speed", "10"
     ) as process:
         assert process.stdout is not None
         printed = await asyncio.wait_for(process.stdout.readline(), 3 * TIMEOUT)
