@@ -71,8 +71,9 @@ def ecm_entry_for(
     *,
     options: dict[str, Any] | None = None,
     entry_id: str | None = None,
+    version: tuple[int, int] = (1, 1),
 ) -> MockConfigEntry:
-    """An entry for unit 500434 of `model` on `port`, as the flow creates it.
+    """An entry for unit 500434 of `model` on `port`, as the flow of `version` creates it.
 
     It is updated every INTERVAL s and the unit pushes its packets; `options` add to
     those or replace them (channel sections, a poll interval). Without `entry_id`,
@@ -82,6 +83,8 @@ def ecm_entry_for(
         domain=DOMAIN,
         title=f"{model} {DEVICE_ID}",
         unique_id=DEVICE_ID,
+        version=version[0],
+        minor_version=version[1],
         data={
             CONF_DEVICE_KIND: DeviceKind.ECM1240,
             CONF_PORT: port,

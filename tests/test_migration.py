@@ -4,59 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from custom_components.mains_monitor.const import (
-    CONF_DEVICE_ID,
-    CONF_DEVICE_KIND,
-    CONF_MODEL,
-    CONF_POLL_INTERVAL,
-    CONF_PORT,
-    CONF_SILENCE_TIMEOUT,
-    CONF_UPDATE_INTERVAL,
-    DOMAIN,
-)
+from custom_components.mains_monitor.const import DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-
-UNIT = "500434"
-
-
-def unit_entry(tmp_path: Path, minor_version: int, version: int = 1) -> MockConfigEntry:
-    """An entry for unit 500434, as the flow of `minor_version` created it (no device on the port)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=f"ECM-1240 {UNIT}",
-        unique_id=UNIT,
-        version=version,
-        minor_version=minor_version,
-        data={
-            CONF_DEVICE_KIND: "ecm1240",
-            CONF_PORT: str(tmp_path / "ttyECM"),
-            CONF_DEVICE_ID: UNIT,
-            CONF_MODEL: "ECM-1240",
-        },
-        options={
-            CONF_UPDATE_INTERVAL: 5,
-            CONF_SILENCE_TIMEOUT: 60,
-            CONF_POLL_INTERVAL: 0,
-        },
-    )
+from tests.ecm_unit import DEVICE_ID as UNIT, ecm_entry_for
+from tests.helpers import set_up
 
 
-async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Add the entry and set it up, as Home Assistant does at its start."""
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+def port(tmp_path: Path) -> str:
+    """A port with no device on it: the entities exist all the same."""
+    return str(tmp_path / "ttyECM")
 
 
 async def test_an_entry_of_version_1_1_moves_to_the_units_ids(
     hass: HomeAssistant, tmp_path: Path
 ) -> None:
     """The device and the entities keep their ids and names; their unique ids become the unit's."""
-    entry = unit_entry(tmp_path, minor_version=1)
+    entry = ecm_entry_for(port(tmp_path), version=(1, 1))
     entry.add_to_hass(hass)
     devices = dr.async_get(hass)
     device = devices.async_get_or_create(
@@ -72,10 +37,7 @@ async def test_an_entry_of_version_1_1_moves_to_the_units_ids(
         suggested_object_id="house_energy",
     )
 
-    await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-
-    assert entry.state is ConfigEntryState.LOADED
+    assert await set_up(hass, entry)
     assert (entry.version, entry.minor_version) == (1, 2)
     migrated = entities.async_get("sensor.house_energy")
     assert migrated is not None
@@ -94,8 +56,8 @@ async def test_a_unit_added_again_gets_its_entities_back(
     hass: HomeAssistant, tmp_path: Path
 ) -> None:
     """Deleted and added again, the unit's entities have the ids they had, history included."""
-    first = unit_entry(tmp_path, minor_version=2)
-    await set_up(hass, first)
+    first = ecm_entry_for(port(tmp_path), version=(1, 2))
+    assert await set_up(hass, first)
     entities = er.async_get(hass)
     energy = entities.async_get_entity_id("sensor", DOMAIN, f"{UNIT}_ch1_energy")
     assert energy is not None
@@ -103,8 +65,8 @@ async def test_a_unit_added_again_gets_its_entities_back(
     await hass.config_entries.async_remove(first.entry_id)
     await hass.async_block_till_done()
 
-    again = unit_entry(tmp_path, minor_version=2)
-    await set_up(hass, again)
+    again = ecm_entry_for(port(tmp_path), version=(1, 2))
+    assert await set_up(hass, again)
 
     assert again.entry_id != first.entry_id
     restored = entities.async_get("sensor.house_energy")
@@ -116,8 +78,8 @@ async def test_an_entry_of_a_newer_version_is_refused(
     hass: HomeAssistant, tmp_path: Path
 ) -> None:
     """After a downgrade, an entry a later release wrote is not guessed at."""
-    entry = unit_entry(tmp_path, minor_version=1, version=2)
+    entry = ecm_entry_for(port(tmp_path), version=(2, 1))
 
-    await set_up(hass, entry)
+    assert not await set_up(hass, entry)
 
     assert entry.state is ConfigEntryState.MIGRATION_ERROR
