@@ -537,40 +537,64 @@ def wait_with_progress(seconds: float) -> None:
         time.sleep(min(10.0, left))
 
 
-def wanted_unique_ids(entry_id: str) -> set[str]:
-    """Return the unique ids of the channel entities the demo's options create."""
+def wanted_keys() -> set[str]:
+    """Return the description keys of the channel entities the demo's options create."""
     return {
-        f"{entry_id}_{channel}_{key}"
+        f"{channel}_{key}"
         for channel, options in ECM_CHANNELS.items()
         for key in CHANNEL_KEYS[options["mode"]]
     }
 
 
-def stale_unique_ids(entry_id: str) -> set[str]:
-    """Return the unique ids of channel entities the demo's options do not create."""
+def stale_keys() -> set[str]:
+    """Return the description keys of channel entities the demo's options do not create."""
     every = {
-        f"{entry_id}_{channel}_{key}"
+        f"{channel}_{key}"
         for channel in ECM_CHANNELS
         for keys in CHANNEL_KEYS.values()
         for key in keys
     }
-    return every - wanted_unique_ids(entry_id)
+    return every - wanted_keys()
+
+
+def by_key(unique_ids: dict[str, str]) -> dict[str, str]:
+    """Return the entities by description key: their unique ids after the unit's identity.
+
+    Every device has a Connection sensor, whose unique id is the identity and `_connection_state`.
+    """
+    suffix = "_connection_state"
+    identity = next(
+        (
+            unique_id.removesuffix(suffix)
+            for unique_id in unique_ids
+            if unique_id.endswith(suffix)
+        ),
+        None,
+    )
+    if identity is None:
+        return {}
+    return {
+        unique_id.removeprefix(f"{identity}_"): entity_id
+        for unique_id, entity_id in unique_ids.items()
+    }
 
 
 def ecm_entities(ws: WebSocket, entry_id: str) -> dict[str, str]:
-    """Wait until the ECM entry has every entity its options give; return them by unique id.
+    """Wait until the ECM entry has every entity its options give; return them by description key.
 
     Saving the options reloads the entry in the background; the net-metered
     channel's entities exist once that is done.
     """
     deadline = time.monotonic() + FLOW_TIMEOUT
     while True:
-        entities = {
-            entity["unique_id"]: entity["entity_id"]
-            for entity in ws.command({"type": "config/entity_registry/list"})
-            if entity["config_entry_id"] == entry_id
-        }
-        if wanted_unique_ids(entry_id) <= entities.keys():
+        entities = by_key(
+            {
+                entity["unique_id"]: entity["entity_id"]
+                for entity in ws.command({"type": "config/entity_registry/list"})
+                if entity["config_entry_id"] == entry_id
+            }
+        )
+        if wanted_keys() <= entities.keys():
             return entities
         if time.monotonic() > deadline:
             msg = f"the ECM channel entities did not appear within {FLOW_TIMEOUT:.0f} s"
@@ -587,13 +611,13 @@ def remove_stale_entities(
     net-metered, its single energy entity is no longer provided and would stay
     listed as unavailable.
     """
-    for unique_id in sorted(stale & entities.keys()):
-        entity_id = entities[unique_id]
+    for key in sorted(stale & entities.keys()):
+        entity_id = entities[key]
         ws.command({"type": "config/entity_registry/remove", "entity_id": entity_id})
         print(f"removed {entity_id}: no longer provided")
 
 
-def energy_preferences(entities: dict[str, str], entry_id: str) -> dict[str, Any]:
+def energy_preferences(entities: dict[str, str]) -> dict[str, Any]:
     """Return the Energy dashboard's set-up: net channels' export as solar, the rest as devices.
 
     Each consumption channel's power is its device's power. A net-metered channel's
@@ -602,7 +626,7 @@ def energy_preferences(entities: dict[str, str], entry_id: str) -> dict[str, Any
     """
     solar, devices = [], []
     for channel, options in ECM_CHANNELS.items():
-        prefix = f"{entry_id}_{channel}"
+        prefix = channel
         if options["mode"] == "consumption":
             devices.append(
                 {
@@ -627,9 +651,9 @@ def without_power(prefs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def configure_energy(ws: WebSocket, entities: dict[str, str], entry_id: str) -> None:
+def configure_energy(ws: WebSocket, entities: dict[str, str]) -> None:
     """Set up the Energy dashboard unless it is set up already; add the power to an earlier demo's."""
-    prefs = energy_preferences(entities, entry_id)
+    prefs = energy_preferences(entities)
     try:
         stored = ws.command({"type": "energy/get_prefs"})
     except WebSocketCommandError as err:
@@ -657,8 +681,8 @@ def tidy_ecm(client: Client, entry_id: str) -> None:
     ws = WebSocket(client.url, client.token)
     try:
         entities = ecm_entities(ws, entry_id)
-        remove_stale_entities(ws, entities, stale_unique_ids(entry_id))
-        configure_energy(ws, entities, entry_id)
+        remove_stale_entities(ws, entities, stale_keys())
+        configure_energy(ws, entities)
     finally:
         ws.close()
 

@@ -28,6 +28,7 @@ from custom_components.mains_monitor.const import (
     ConnectionState,
 )
 from custom_components.mains_monitor.ecm_coordinator import EcmCoordinator
+from custom_components.mains_monitor.kinds import device_kind
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from homeassistant import loader
 from homeassistant.const import Platform
@@ -106,7 +107,15 @@ def disabled_by_default(hass: HomeAssistant, entry_id: str) -> set[str]:
     assert {entry.disabled_by for entry in disabled} <= {
         er.RegistryEntryDisabler.INTEGRATION
     }
-    return {entry.unique_id.removeprefix(f"{entry_id}_") for entry in disabled}
+    return {entity_key(hass, entry) for entry in disabled}
+
+
+def entity_key(hass: HomeAssistant, registered: er.RegistryEntry) -> str:
+    """The description key of an entity: its unique id after its device's identity."""
+    entry = hass.config_entries.async_get_entry(registered.config_entry_id or "")
+    assert entry is not None
+    identity = device_kind(entry).coordinator_type.identity(entry)
+    return registered.unique_id.removeprefix(f"{identity}_")
 
 
 def outage_issue(hass: HomeAssistant, entry: MockConfigEntry) -> str | None:

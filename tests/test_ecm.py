@@ -55,6 +55,7 @@ from tests.ecm_unit import DEVICE_ID, ENTRY_ID, INTERVAL, Simulation, ch1, kwh
 from tests.helpers import (
     Clock,
     disabled_by_default,
+    entity_key,
     restarted,
     track_states,
     wait_for_connection,
@@ -582,10 +583,10 @@ ECM_1220_KEYS = {
 }
 
 
-def entity_keys(entity_registry: er.EntityRegistry) -> set[str]:
+def entity_keys(hass: HomeAssistant, entity_registry: er.EntityRegistry) -> set[str]:
     """The description keys of the entry's entities."""
     return {
-        entry.unique_id.removeprefix(f"{ENTRY_ID}_")
+        entity_key(hass, entry)
         for entry in er.async_entries_for_config_entry(entity_registry, ENTRY_ID)
     }
 
@@ -595,8 +596,8 @@ async def test_an_ecm_1220_has_no_aux_channels(
     ecm: Simulation, entity_registry: er.EntityRegistry
 ) -> None:
     """The two-channel model gets CH1 and CH2 only, and reads them."""
-    assert not {key for key in entity_keys(entity_registry) if "aux" in key}
-    assert entity_keys(entity_registry).issuperset(ECM_1220_KEYS)
+    assert not {key for key in entity_keys(ecm.hass, entity_registry) if "aux" in key}
+    assert entity_keys(ecm.hass, entity_registry).issuperset(ECM_1220_KEYS)
     await ecm.start()
     await ecm.steps(Loads(ch1_watts=700, ch2_watts=300), 4)
     assert ecm.state("ch1_power") == "700.0"
@@ -610,4 +611,4 @@ async def test_an_ecm_1220_has_no_dc_input(
     ecm: Simulation, entity_registry: er.EntityRegistry
 ) -> None:
     """The ECM-1220 has no DC input, so no entity for it."""
-    assert entity_keys(entity_registry) == ECM_1220_KEYS
+    assert entity_keys(ecm.hass, entity_registry) == ECM_1220_KEYS

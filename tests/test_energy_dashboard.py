@@ -201,11 +201,13 @@ async def test_the_demo_dashboard_is_accepted(
 ) -> None:
     """The demo's channels and Energy dashboard: stored as the demo saves them, no issue."""
     registry = er.async_get(hass)
-    entities = {
-        entity.unique_id: entity.entity_id
-        for entity in er.async_entries_for_config_entry(registry, ENTRY_ID)
-    }
-    prefs = demo_setup.energy_preferences(entities, ENTRY_ID)
+    entities = demo_setup.by_key(
+        {
+            entity.unique_id: entity.entity_id
+            for entity in er.async_entries_for_config_entry(registry, ENTRY_ID)
+        }
+    )
+    prefs = demo_setup.energy_preferences(entities)
 
     stored, validation = await save_and_validate(hass_ws_client, prefs)
 
