@@ -57,7 +57,6 @@ from .const import (
     ChannelMode,
     DeviceKind,
 )
-from .energy import CHANNELS, POLARIZED_CHANNELS
 from .errors import MainsMonitorError, reason_key
 from .ports import stable_port
 from .probe import (
@@ -67,7 +66,12 @@ from .probe import (
     async_read_ecm_settings,
     async_send_ecm_command,
 )
-from .protocol.ecm1240 import MODEL_ECM_1220, EcmPacket, realtime_command
+from .protocol.ecm1240 import (
+    POLARIZED_CHANNELS,
+    EcmPacket,
+    model_channels,
+    realtime_command,
+)
 from .validation import vol
 
 MFM_TITLE = "Mains frequency board"
@@ -121,8 +125,7 @@ ECM_DEFAULT_OPTIONS: dict[str, Any] = {
 
 def _channel_schemas(model: str) -> dict[str, vol.Schema]:
     """The fields of each channel the model has: name, mode, polarity."""
-    channels = POLARIZED_CHANNELS if model == MODEL_ECM_1220 else CHANNELS
-    return {channel: _channel_schema(channel) for channel in channels}
+    return {channel: _channel_schema(channel) for channel in model_channels(model)}
 
 
 def _channel_schema(channel: str) -> vol.Schema:

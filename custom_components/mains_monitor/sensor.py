@@ -31,11 +31,10 @@ from homeassistant.helpers.typing import StateType
 from .const import CONF_LINE_FORMAT, CONF_MODEL, DOMAIN, ChannelMode, ConnectionState
 from .coordinator import MainsMonitorConfigEntry, Snapshot
 from .ecm_coordinator import ChannelEnergy, EcmCoordinator, EcmSnapshot
-from .energy import CHANNELS
 from .entity import MainsMonitorEntity
 from .frequency import FrequencyBand
 from .mfm_coordinator import FrequencyStats, MfmCoordinator, MfmSnapshot
-from .protocol.ecm1240 import MODEL_ECM_1220
+from .protocol.ecm1240 import CHANNELS, has_dc_input
 from .protocol.mfm import LineFormat
 
 PARALLEL_UPDATES = 0
@@ -202,7 +201,7 @@ ECM_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
     MainsMonitorSensorEntityDescription(
         key="dc_voltage_raw",
         translation_key="dc_voltage_raw",
-        exists_fn=lambda entry: entry.data[CONF_MODEL] != MODEL_ECM_1220,
+        exists_fn=lambda entry: has_dc_input(entry.data[CONF_MODEL]),
         entity_category=EntityCategory.DIAGNOSTIC,
         # A raw value of undocumented scale: for those who wire the DC input.
         entity_registry_enabled_default=False,
