@@ -35,7 +35,6 @@ _CODE_1240: Final = 0x03
 _CODE_1220: Final = 0x01
 SIZE_ECM_1240: Final = 65
 SIZE_ECM_1220: Final = 43
-MAX_PACKET_SIZE: Final = SIZE_ECM_1240
 
 # One little-endian struct per model covering every byte after the header. A uint40 is read as
 # uint32 + uint8 and a uint24 as uint16 + uint8; the big-endian voltage is byte-swapped after.
