@@ -5,10 +5,11 @@ Needs requirements_bench.txt installed in the newest release's environment:
     bash scripts/setup --bench
     bash scripts/py314 newest python scripts/benchmark_ecm.py [--packets 20000] [--rounds 5] [--seed 1240]
 
-Both parsers read one stream of realistic ECM-1240 packets, chunked as a serial line delivers it
-(a mix of 1-, 8- and 64-byte reads), in the same process, in alternating rounds; the median round
-counts. A second table shows how many packets each recovers when the same stream is cut
-differently.
+Both parsers read one stream of realistic ECM-1240 packets, cut into reads as a serial line
+delivers it: a mix of 1-, 8- and 64-byte reads, then reads of one size each (from single bytes to
+4 KiB, sizes that do and do not divide a packet). For each cutting they run in the same process,
+in alternating rounds; the median round counts. The table shows the time per packet sent, the
+speed-up and how many packets each recovers.
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from custom_components.mains_monitor.protocol.ecm1240 import EcmParser
 
 CHUNK_SIZES = (1, 8, 64)
+# One packet is 65 bytes: reads of 7, 256 and 4096 bytes end at a different place in each packet.
+FIXED_SIZES = (1, 7, 65, 256, 4096)
 SECONDS_WRAP = 1 << 24
 
 
@@ -172,7 +175,7 @@ def rounds(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Build the stream, run both parsers, print the tables."""
+    """Build the stream, run both parsers on each cutting of it, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packets", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -180,45 +183,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     stream = realistic_stream(args.packets, rng)
-    chunks = mixed_chunks(stream, rng)
+    cuttings = {"mixed 1/8/64": mixed_chunks(stream, rng)}
+    cuttings |= {f"{size} B": fixed_chunks(stream, size) for size in FIXED_SIZES}
     print(
-        f"{args.packets} ECM-1240 packets, {len(stream)} bytes in {len(chunks)} reads "
-        f"of 1/8/64 bytes; {args.rounds} alternating rounds, median"
+        f"{args.packets} ECM-1240 packets, {len(stream)} bytes; "
+        f"{args.rounds} alternating rounds per cutting, median"
     )
-
-    runners = {
-        "mains_monitor EcmParser": run_ours,
-        "siobrultech PacketProtocol": run_reference,
-    }
-    results = rounds(runners, chunks, args.rounds)
-    print(f"\n{'parser':<28}{'packets':>9}{'packets/s':>12}{'µs/packet':>11}")
-    medians = {}
-    for name, runs in results.items():
-        seconds = median(run.seconds for run in runs)
-        packets = runs[0].packets
-        medians[name] = seconds / args.packets
-        print(
-            f"{name:<28}{packets:>9}{args.packets / seconds:>12,.0f}"
-            f"{seconds / args.packets * 1e6:>11.2f}"
+    runners = {"ours": run_ours, "reference": run_reference}
+    print(
+        f"\n{'reads of':<14}{'ours µs/p':>10}{'ref µs/p':>10}{'speed-up':>10}"
+        f"{'ours':>8}{'ref':>8}   packets recovered of {args.packets}"
+    )
+    for label, chunks in cuttings.items():
+        results = rounds(runners, chunks, args.rounds)
+        ours, reference = (
+            median(run.seconds for run in results[name]) / args.packets
+            for name in runners
         )
-    ours, reference = medians.values()
-    print(f"speed-up (time per packet sent): {reference / ours:.1f}x")
-    for name, runs in results.items():
-        if (lost := args.packets - runs[0].packets) > 0:
-            print(f"{name} lost {lost} of {args.packets} packets in these reads")
-
-    print(
-        f"\n{'cut into reads of':<20}{'ours':>8}{'reference':>11}   (of {args.packets})"
-    )
-    cuttings = {
-        "whole stream": [stream],
-        "64 bytes": fixed_chunks(stream, 64),
-        "8 bytes": fixed_chunks(stream, 8),
-        "1 byte": fixed_chunks(stream, 1),
-        "mixed 1/8/64": chunks,
-    }
-    for label, cut in cuttings.items():
-        print(f"{label:<20}{run_ours(cut).packets:>8}{run_reference(cut).packets:>11}")
+        print(
+            f"{label:<14}{ours * 1e6:>10.2f}{reference * 1e6:>10.2f}"
+            f"{reference / ours:>9.1f}x"
+            f"{results['ours'][0].packets:>8}{results['reference'][0].packets:>8}"
+        )
 
     ours_fields = [
         (packet.seconds, packet.ch1_abs_ws, packet.ch2_abs_ws)

@@ -16,11 +16,17 @@ import pytest
 
 from custom_components.mains_monitor.energy import (
     BACKWARD_PACKETS_BEFORE_RESYNC,
-    CHANNELS,
+    ChannelCounters,
     EnergyLedger,
     Interval,
+    to_kwh,
+    to_watt_seconds,
 )
-from custom_components.mains_monitor.protocol.ecm1240 import EcmPacket, EcmParser
+from custom_components.mains_monitor.protocol.ecm1240 import (
+    CHANNELS,
+    EcmPacket,
+    EcmParser,
+)
 from simulator.ecm1240 import (
     AUX_CHANNELS,
     EcmModel,
@@ -512,6 +518,51 @@ def test_ecm_1220_counts_ch1_ch2_and_keeps_aux_at_zero() -> None:
     back.add(step(unit, 60, HOUSE))
     assert totals(back) == applied(HOUSE, 180, aux=False)
     assert all(totals(back)[f"aux{n}"] == (0, 0) for n in range(1, 6))
+
+
+# --- power and kWh -------------------------------------------------------------------
+
+
+def test_mean_power_of_one_pair_all_that_passed_or_net() -> None:
+    """10 s of 1 800 W in on CH1 and 2 500 W out on CH2: net power is signed, export negative."""
+    unit = EcmUnit()
+    ledger = started(unit)
+    interval = ledger.add(step(unit, 10, HOUSE))
+    assert interval is not None
+    ch1, ch2 = interval.channels["ch1"], interval.channels["ch2"]
+    assert (ch1.mean_watts(10, net=False), ch1.mean_watts(10, net=True)) == (
+        1800.0,
+        1800.0,
+    )
+    assert (ch2.mean_watts(10, net=False), ch2.mean_watts(10, net=True)) == (
+        2500.0,
+        -2500.0,
+    )
+    assert interval.channels["aux5"].mean_watts(10, net=False) == 1500.0
+
+
+def test_mean_power_with_import_and_export_in_one_interval() -> None:
+    """30 000 Ws passed, 20 000 of them out, in 10 s: 3 000 W through, -1 000 W net."""
+    counters = ChannelCounters(absolute=30_000, polarized=20_000)
+    assert counters.imported == 10_000
+    assert counters.mean_watts(10, net=False) == 3000.0
+    assert counters.mean_watts(10, net=True) == -1000.0
+    assert ChannelCounters(absolute=5, polarized=0).mean_watts(4, net=True) == 1.25
+
+
+@pytest.mark.parametrize(
+    ("watt_seconds", "kwh"),
+    [(0, 0.0), (3_600_000, 1.0), (5_400, 0.0015), (9_000_000_000, 2500.0)],
+)
+def test_kwh_and_watt_seconds(watt_seconds: int, kwh: float) -> None:
+    """3 600 000 Ws to a kWh, both ways."""
+    assert to_kwh(watt_seconds) == kwh
+    assert to_watt_seconds(kwh) == watt_seconds
+
+
+def test_kwh_shown_round_to_whole_watt_seconds() -> None:
+    """A state of 1.234567 kWh is 4 444 441.2 Ws: 4 444 441 whole ones."""
+    assert to_watt_seconds(1.234567) == 4_444_441
 
 
 # --- any sequence of events ----------------------------------------------------------

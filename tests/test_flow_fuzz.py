@@ -40,7 +40,10 @@ from custom_components.mains_monitor.const import (
     DOMAIN,
     DeviceKind,
 )
-from custom_components.mains_monitor.energy import CHANNELS, POLARIZED_CHANNELS
+from custom_components.mains_monitor.protocol.ecm1240 import (
+    CHANNELS,
+    POLARIZED_CHANNELS,
+)
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData

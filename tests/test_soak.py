@@ -43,12 +43,10 @@ from custom_components.mains_monitor.const import (
     DOMAIN,
     ConnectionState,
 )
-from custom_components.mains_monitor.ecm_coordinator import (
-    WATT_SECONDS_PER_KWH,
-    EcmCoordinator,
-)
-from custom_components.mains_monitor.energy import CHANNELS
+from custom_components.mains_monitor.ecm_coordinator import EcmCoordinator
+from custom_components.mains_monitor.energy import WATT_SECONDS_PER_KWH
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
+from custom_components.mains_monitor.protocol.ecm1240 import CHANNELS
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir, storage
 from simulator.ecm1240 import (

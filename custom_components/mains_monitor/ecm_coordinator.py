@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 import math
@@ -31,19 +32,52 @@ from .coordinator import (
     Snapshot,
     rounded,
 )
-from .energy import CHANNELS, POLARIZED_CHANNELS, EnergyLedger, Interval
+from .energy import EnergyLedger, Interval, to_kwh, to_watt_seconds
 from .errors import MainsMonitorError
-from .protocol.ecm1240 import ACK, MODEL_ECM_1220, EcmPacket, EcmParser, poll_command
+from .protocol.ecm1240 import (
+    ACK,
+    CHANNELS,
+    POLARIZED_CHANNELS,
+    EcmPacket,
+    EcmParser,
+    model_channels,
+    poll_command,
+)
 from .recorded import async_recorded_totals
 from .repairs import async_raise_foreign
 
-WATT_SECONDS_PER_KWH = 3_600_000
 # The ledger's totals by the key suffix of the energy sensor that shows them.
 SHOWN_TOTALS = {
     "absolute": "energy",
     "imported": "energy_imported",
     "exported": "energy_exported",
 }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelSettings:
+    """How the user set a channel up, with the model's defaults filled in."""
+
+    name: str  # the user's, or the channel's label on the unit
+    mode: ChannelMode
+    inverted: bool  # the CT sits the other way round (CH1 and CH2 only)
+
+    @classmethod
+    def from_options(
+        cls, channel: str, options: Mapping[str, Any], model: str
+    ) -> ChannelSettings:
+        """A channel's settings as the entry stores them; a channel the model lacks is off."""
+        default = (
+            ChannelMode.CONSUMPTION
+            if channel in model_channels(model)
+            else ChannelMode.OFF
+        )
+        return cls(
+            name=str(options.get(CONF_NAME) or channel.upper()),
+            mode=ChannelMode(options.get(CONF_MODE, default)),
+            inverted=channel in POLARIZED_CHANNELS
+            and bool(options.get(CONF_INVERTED, False)),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,8 +130,11 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         super().__init__(hass, entry)
         self.parser = EcmParser()
         self.device_id: str = entry.data[CONF_DEVICE_ID]
-        self._channels: dict[str, dict[str, Any]] = {
-            channel: entry.options.get(channel, {}) for channel in CHANNELS
+        self.channel_settings = {
+            channel: ChannelSettings.from_options(
+                channel, entry.options.get(channel, {}), entry.data[CONF_MODEL]
+            )
+            for channel in CHANNELS
         }
         self.ledger = EnergyLedger(self._inverted_channels())
         self.packets_foreign = 0
@@ -230,9 +267,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             if self.ledger.raise_to(
                 channel,
                 **{
-                    kind: round(
-                        recorded.get(f"{channel}_{key}", 0.0) * WATT_SECONDS_PER_KWH
-                    )
+                    kind: to_watt_seconds(recorded.get(f"{channel}_{key}", 0.0))
                     for kind, key in SHOWN_TOTALS.items()
                 },
             )
@@ -285,42 +320,34 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         """The channels whose CT the user turned round."""
         return frozenset(
             channel
-            for channel in POLARIZED_CHANNELS
-            if self._channels[channel].get(CONF_INVERTED, False)
+            for channel, settings in self.channel_settings.items()
+            if settings.inverted
         )
 
     def _watts(self, channel: str, interval: Interval) -> float:
         """Mean power over the interval: absolute, or signed for net channels."""
-        counters = interval.channels[channel]
-        if self.channel_mode(channel) is ChannelMode.NET:
-            return rounded(
-                (counters.absolute - 2 * counters.polarized) / interval.seconds, 1
-            )
-        return rounded(counters.absolute / interval.seconds, 1)
+        net = self.channel_settings[channel].mode is ChannelMode.NET
+        return rounded(
+            interval.channels[channel].mean_watts(interval.seconds, net=net), 1
+        )
 
     def _channel(self, channel: str) -> ChannelEnergy:
         """A channel's power and totals."""
         totals = self.ledger.totals.channels[channel]
         return ChannelEnergy(
             power=self._power[channel],
-            energy=totals.absolute / WATT_SECONDS_PER_KWH,
-            imported=(totals.absolute - totals.polarized) / WATT_SECONDS_PER_KWH,
-            exported=totals.polarized / WATT_SECONDS_PER_KWH,
+            energy=to_kwh(totals.absolute),
+            imported=to_kwh(totals.imported),
+            exported=to_kwh(totals.polarized),
         )
 
     def channel_name(self, channel: str) -> str:
         """The user's name for a channel, its label on the unit by default."""
-        return str(self._channels[channel].get(CONF_NAME) or channel.upper())
+        return self.channel_settings[channel].name
 
     def channel_mode(self, channel: str) -> ChannelMode:
         """How the user set the channel up."""
-        default = ChannelMode.CONSUMPTION
-        if (
-            channel not in POLARIZED_CHANNELS
-            and self.config_entry.data[CONF_MODEL] == MODEL_ECM_1220
-        ):
-            default = ChannelMode.OFF
-        return ChannelMode(self._channels[channel].get(CONF_MODE, default))
+        return self.channel_settings[channel].mode
 
     def availability_changed(self, available: bool) -> None:
         """Drop the interval's packets when data stops: the next pair spans the gap."""

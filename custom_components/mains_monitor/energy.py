@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from .protocol.ecm1240 import EcmPacket, counter_delta
+from .protocol.ecm1240 import (
+    AUX_CHANNELS,
+    CHANNELS,
+    COUNTER_BITS,
+    POLARIZED_BITS,
+    POLARIZED_CHANNELS,
+    SECONDS_BITS,
+    EcmPacket,
+    counter_delta,
+)
 
-CHANNELS: Final = ("ch1", "ch2", "aux1", "aux2", "aux3", "aux4", "aux5")
-POLARIZED_CHANNELS: Final = ("ch1", "ch2")
+WATT_SECONDS_PER_KWH: Final = 3_600_000
 # A seconds counter that seems to run backwards by less than half its range is an
 # old packet delivered late, not a jump forward of three months.
-MAX_GAP_SECONDS: Final = 2**23
+MAX_GAP_SECONDS: Final = 1 << (SECONDS_BITS - 1)
 # A serial line does not reorder: this many packets in a row behind the baseline,
 # each following the one before, mean the unit started over without its reset
 # counter showing it (the 3-bit counter wrapped, or the unit was swapped).
@@ -21,12 +29,31 @@ BACKWARD_PACKETS_BEFORE_RESYNC: Final = 3
 MAX_PLAUSIBLE_WATTS: Final = 100_000
 
 
+def to_kwh(watt_seconds: int) -> float:
+    """An energy in watt-seconds, in kWh."""
+    return watt_seconds / WATT_SECONDS_PER_KWH
+
+
+def to_watt_seconds(kwh: float) -> int:
+    """An energy in kWh, in whole watt-seconds."""
+    return round(kwh * WATT_SECONDS_PER_KWH)
+
+
 @dataclass(slots=True)
 class ChannelCounters:
-    """Watt-seconds summed over accepted packet pairs."""
+    """Watt-seconds summed over accepted packet pairs: all that passed, and the exported part."""
 
     absolute: int = 0
     polarized: int = 0
+
+    @property
+    def imported(self) -> int:
+        """The watt-seconds that were not exported."""
+        return self.absolute - self.polarized
+
+    def mean_watts(self, seconds: int, *, net: bool) -> float:
+        """The mean power over the seconds: of all that passed, or net with export negative."""
+        return (self.imported - self.polarized if net else self.absolute) / seconds
 
 
 @dataclass(slots=True)
@@ -43,7 +70,8 @@ class Baseline:
 def baseline_of(packet: EcmPacket) -> Baseline:
     """The counters of a packet, by channel."""
     absolute = {"ch1": packet.ch1_abs_ws, "ch2": packet.ch2_abs_ws}
-    absolute |= {f"aux{n}": value for n, value in enumerate(packet.aux_ws, start=1)}
+    # An ECM-1220's packet has no AUX counters.
+    absolute |= dict(zip(AUX_CHANNELS, packet.aux_ws, strict=False))
     return Baseline(
         device_id=packet.device_id,
         reset_counter=packet.reset_counter,
@@ -99,7 +127,7 @@ class EnergyLedger:
         if baseline is None or baseline.reset_counter != packet.reset_counter:
             self._resync(packet)
             return None
-        elapsed = counter_delta(baseline.seconds, packet.seconds, 24)
+        elapsed = _seconds_between(baseline.seconds, packet.seconds)
         if elapsed == 0:
             return None  # a duplicate or a trigger burst within the same second
         new = baseline_of(packet)
@@ -126,7 +154,7 @@ class EnergyLedger:
         """Count a packet behind the baseline; True once they keep coming in order."""
         previous = self._behind
         follows = previous is not None and (
-            0 < counter_delta(previous[0].seconds, new.seconds, 24) < MAX_GAP_SECONDS
+            0 < _seconds_between(previous[0].seconds, new.seconds) < MAX_GAP_SECONDS
         )
         count = previous[1] + 1 if previous is not None and follows else 1
         self._behind = (new, count)
@@ -191,11 +219,16 @@ class EnergyLedger:
         return ledger
 
 
+def _seconds_between(earlier: int, later: int) -> int:
+    """How far the unit's seconds counter moved on, across its wrap."""
+    return counter_delta(earlier, later, SECONDS_BITS)
+
+
 def _counters_ahead(old: Baseline, new: Baseline) -> bool:
     """Whether `new`'s counters moved on from `old`'s: some forwards, none backwards."""
     moved = False
     for channel, value in new.absolute.items():
-        bits = 40 if channel in POLARIZED_CHANNELS else 32
+        bits = COUNTER_BITS[channel]
         forwards = counter_delta(old.absolute[channel], value, bits)
         if counter_delta(value, old.absolute[channel], bits) < forwards:
             return False
@@ -210,12 +243,11 @@ def _interval_between(old: Baseline, new: Baseline, elapsed: int) -> Interval | 
     limit = MAX_PLAUSIBLE_WATTS * elapsed
     interval = Interval(seconds=elapsed)
     for channel, value in new.absolute.items():
-        bits = 40 if channel in POLARIZED_CHANNELS else 32
-        absolute = counter_delta(old.absolute[channel], value, bits)
+        absolute = counter_delta(old.absolute[channel], value, COUNTER_BITS[channel])
         polarized = 0
         if channel in POLARIZED_CHANNELS:
             polarized = counter_delta(
-                old.polarized[channel], new.polarized[channel], 40
+                old.polarized[channel], new.polarized[channel], POLARIZED_BITS
             )
         if absolute > limit or polarized > absolute:
             return None

@@ -1,7 +1,7 @@
-"""Tests for the ECM-1240 / ECM-1220 codec: packets, framing, counters, power, settings, commands."""
+"""Tests for the ECM-1240 / ECM-1220 codec: models, packets, framing, counters, settings, commands."""
 
 from collections import Counter
-from dataclasses import FrozenInstanceError, dataclass, fields, replace
+from dataclasses import dataclass
 from itertools import pairwise
 
 from hypothesis import given, settings, strategies as st
@@ -10,17 +10,21 @@ import pytest
 from custom_components.mains_monitor.protocol.ecm1240 import (
     ACK,
     ADDRESS,
+    AUX_CHANNELS,
+    CHANNELS,
+    COUNTER_BITS,
+    POLARIZED_CHANNELS,
+    SECONDS_BITS,
     EcmPacket,
     EcmParser,
-    EcmPower,
     EcmRejectReason,
     EcmSettings,
     counter_delta,
     decode_settings,
-    derive_power,
+    has_dc_input,
+    model_channels,
     poll_command,
     realtime_command,
-    send_interval_command,
     settings_request,
 )
 from tests.parsing import feed_pieces, split_points
@@ -476,13 +480,37 @@ def test_parsed_packets_are_ordinary_frozen_packets() -> None:
     assert type(packet) is EcmPacket
     assert packet == expected
     assert hash(packet) == hash(expected)
-    assert [getattr(packet, field.name) for field in fields(EcmPacket)] == [
-        getattr(expected, field.name) for field in fields(EcmPacket)
+    assert [getattr(packet, name) for name in EcmPacket._fields] == [
+        getattr(expected, name) for name in EcmPacket._fields
     ]
     assert repr(packet) == repr(expected)
-    with pytest.raises(FrozenInstanceError):
+    with pytest.raises(AttributeError):
         packet.seconds = 1  # type: ignore[misc]
-    assert replace(packet, seconds=1) == replace(expected, seconds=1)
+    assert packet._replace(seconds=1) == expected._replace(seconds=1)
+
+
+# Models and channels.
+
+
+def test_channels_by_their_labels_on_the_unit() -> None:
+    """Seven channels: CH1 and CH2 polarized, then the five AUX channels."""
+    assert POLARIZED_CHANNELS == ("ch1", "ch2")
+    assert AUX_CHANNELS == ("aux1", "aux2", "aux3", "aux4", "aux5")
+    assert CHANNELS == ("ch1", "ch2", "aux1", "aux2", "aux3", "aux4", "aux5")
+
+
+@pytest.mark.parametrize(
+    ("model", "channels", "dc_input"),
+    [
+        ("ECM-1240", ("ch1", "ch2", "aux1", "aux2", "aux3", "aux4", "aux5"), True),
+        ("ECM-1220", ("ch1", "ch2"), False),
+    ],
+)
+def test_what_each_model_has(
+    model: str, channels: tuple[str, ...], dc_input: bool
+) -> None:
+    """The ECM-1220 has neither the AUX channels nor the DC input."""
+    assert (model_channels(model), has_dc_input(model)) == (channels, dc_input)
 
 
 # Framing: corrupt candidates, junk, FE FF inside data.
@@ -782,113 +810,21 @@ def test_reference_framer_agrees_with_the_hand_counts() -> None:
     assert reference_parse(REALISTIC_STREAM) == (REALISTIC_PACKETS, REALISTIC_STATE)
 
 
-# derive_power.
+# Counters.
 
 
-def pair(
-    before: dict[str, object], after: dict[str, object]
-) -> tuple[EcmPacket, EcmPacket]:
-    """Return two default packets with the given fields replaced."""
-    base = Wire().packet()
-    return replace(base, **before), replace(base, **after)  # type: ignore[arg-type]
-
-
-def test_power_between_two_packets() -> None:
-    """10 s apart: CH1 500 W (net 300 W), CH2 3000 W (net -1000 W, exporting), AUX per channel."""
-    previous, current = pair(
-        {
-            "seconds": 100,
-            "ch1_abs_ws": 1000,
-            "ch1_pol_ws": 0,
-            "ch2_abs_ws": 0,
-            "ch2_pol_ws": 0,
-            "aux_ws": (0, 10, 20, 30, 40),
-        },
-        {
-            "seconds": 110,
-            "ch1_abs_ws": 6000,
-            "ch1_pol_ws": 1000,
-            "ch2_abs_ws": 30000,
-            "ch2_pol_ws": 20000,
-            "aux_ws": (0, 110, 45, 30, 10040),
-        },
-    )
-    assert derive_power(previous, current) == EcmPower(
-        seconds=10,
-        ch1_watts=500.0,
-        ch2_watts=3000.0,
-        ch1_net_watts=300.0,
-        ch2_net_watts=-1000.0,
-        aux_watts=(0.0, 10.0, 2.5, 0.0, 1000.0),
-    )
-
-
-def test_power_across_the_seconds_wrap() -> None:
-    """2^24 - 5 s to 5 s is 10 s: 500 W, not the 65 536 W a raw comparison gives."""
-    previous, current = pair(
-        {"seconds": UINT24_MAX - 4, "ch1_abs_ws": 1000, "ch1_pol_ws": 0},
-        {"seconds": 5, "ch1_abs_ws": 6000, "ch1_pol_ws": 0},
-    )
-    power = derive_power(previous, current)
-    assert power is not None
-    assert (power.seconds, power.ch1_watts, power.ch1_net_watts) == (10, 500.0, 500.0)
-
-
-def test_power_across_the_watt_second_wrap() -> None:
-    """Absolute and polarized counters wrap at 2^40."""
-    previous, current = pair(
-        {"seconds": 0, "ch1_abs_ws": UINT40_MAX - 999, "ch1_pol_ws": UINT40_MAX},
-        {"seconds": 4, "ch1_abs_ws": 3000, "ch1_pol_ws": 999},
-    )
-    power = derive_power(previous, current)
-    assert power is not None
-    # Δabs = 4000, Δpol = 1000: (4000 - 2000) / 4.
-    assert (power.ch1_watts, power.ch1_net_watts) == (1000.0, 500.0)
-
-
-def test_power_across_the_aux_wrap() -> None:
-    """AUX counters wrap at 2^32."""
-    previous, current = pair(
-        {"seconds": 0, "aux_ws": (UINT32_MAX - 99, UINT32_MAX, 0, 0, 0)},
-        {"seconds": 2, "aux_ws": (200, 0, 0, 0, UINT32_MAX)},
-    )
-    power = derive_power(previous, current)
-    assert power is not None
-    assert power.aux_watts == (150.0, 0.5, 0.0, 0.0, 2_147_483_647.5)
-
-
-def test_power_of_an_ecm1220_has_no_aux() -> None:
-    """The two-channel model derives channel power and an empty AUX tuple."""
-    base = Wire(code=0x01).packet()
-    previous = replace(base, seconds=7, ch1_abs_ws=0, ch2_abs_ws=0)
-    current = replace(base, seconds=10, ch1_abs_ws=300, ch2_abs_ws=3)
-    power = derive_power(previous, current)
-    assert power is not None
-    assert (power.ch1_watts, power.ch2_watts, power.aux_watts) == (100.0, 1.0, ())
-
-
-@pytest.mark.parametrize(
-    "change",
-    [
-        {"seconds": 9700},
-        {"seconds": 9800, "reset_counter": 1},
-        {"seconds": 9800, "unit_id": 6},
-        {"seconds": 9800, "serial": 435},
-        {"seconds": 9800, "model": "ECM-1220", "aux_ws": (), "dc_voltage_raw": None},
-    ],
-    ids=["same-second", "reset", "other-unit", "other-serial", "other-model"],
-)
-def test_pairs_that_say_nothing_give_none(change: dict[str, object]) -> None:
-    """No elapsed time, a device reset, or another device: no power."""
-    previous = replace(Wire().packet(), seconds=9700)
-    current = replace(Wire(ch1_abs=9000).packet(), **change)  # type: ignore[arg-type]
-    assert derive_power(previous, current) is None
-
-
-def test_same_packet_twice_gives_none() -> None:
-    """A duplicate packet has Δt = 0."""
-    packet = Wire().packet()
-    assert derive_power(packet, packet) is None
+def test_counter_widths() -> None:
+    """Seconds wrap at 2^24, CH1 and CH2 watt-seconds at 2^40, AUX watt-seconds at 2^32."""
+    assert SECONDS_BITS == 24
+    assert COUNTER_BITS == {
+        "ch1": 40,
+        "ch2": 40,
+        "aux1": 32,
+        "aux2": 32,
+        "aux3": 32,
+        "aux4": 32,
+        "aux5": 32,
+    }
 
 
 @pytest.mark.parametrize(
@@ -925,21 +861,11 @@ def test_command_constants() -> None:
         (realtime_command(True, address=0xFD), (b"\xfd", b"TOG", b"XTD")),
         (settings_request(), (b"\xfc", b"SET", b"RCV")),
         (settings_request(0xFE), (b"\xfe", b"SET", b"RCV")),
-        (send_interval_command(1), (b"\xfc", b"SET", b"IV2", b"\x01")),
-        (send_interval_command(255, address=0xFD), (b"\xfd", b"SET", b"IV2", b"\xff")),
-        (send_interval_command(10), (b"\xfc", b"SET", b"IV2", b"\x0a")),
     ],
 )
 def test_command_bytes(chunks: tuple[bytes, ...], expected: tuple[bytes, ...]) -> None:
     """Each command is its address chunk then the spec's ASCII chunks."""
     assert chunks == expected
-
-
-@pytest.mark.parametrize("seconds", [0, 256, -1])
-def test_send_interval_out_of_range(seconds: int) -> None:
-    """The send interval is 1 to 255 seconds."""
-    with pytest.raises(ValueError, match="send interval"):
-        send_interval_command(seconds)
 
 
 @pytest.mark.parametrize("address", [0xFB, 0x100, 0, -1])

@@ -40,10 +40,15 @@ from ..const import (
     DeviceKind,
 )
 from ..ecm_coordinator import ChannelEnergy, EcmCoordinator, EcmSnapshot
-from ..energy import CHANNELS, POLARIZED_CHANNELS
 from ..entity import MainsMonitorSensorEntityDescription
 from ..probe import EcmProbeResult, async_probe_ecm
-from ..protocol.ecm1240 import MODEL_ECM_1220, EcmPacket
+from ..protocol.ecm1240 import (
+    CHANNELS,
+    POLARIZED_CHANNELS,
+    EcmPacket,
+    has_dc_input,
+    model_channels,
+)
 from ..validation import vol
 from .base import (
     DeviceKindDefinition,
@@ -84,7 +89,7 @@ SENSORS: tuple[EcmSensorEntityDescription, ...] = (
     MainsMonitorSensorEntityDescription(
         key="dc_voltage_raw",
         translation_key="dc_voltage_raw",
-        exists_fn=lambda entry: entry.data[CONF_MODEL] != MODEL_ECM_1220,
+        exists_fn=lambda entry: has_dc_input(entry.data[CONF_MODEL]),
         entity_category=EntityCategory.DIAGNOSTIC,
         # A raw value of undocumented scale: for those who wire the DC input.
         entity_registry_enabled_default=False,
@@ -177,8 +182,7 @@ def _unique_id(packet: EcmPacket, port: str) -> str:
 
 def _channel_schemas(model: str) -> dict[str, vol.Schema]:
     """The fields of each channel the model has: name, mode, polarity."""
-    channels = POLARIZED_CHANNELS if model == MODEL_ECM_1220 else CHANNELS
-    return {channel: _channel_schema(channel) for channel in channels}
+    return {channel: _channel_schema(channel) for channel in model_channels(model)}
 
 
 def _channel_schema(channel: str) -> vol.Schema:
