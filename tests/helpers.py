@@ -244,6 +244,32 @@ async def set_up_connected(
     await wait_for_connection(entry, ConnectionState.CONNECTED)
 
 
+@contextmanager
+def after_each_chunk(
+    entry: MockConfigEntry, callback: Callable[[], None]
+) -> Iterator[None]:
+    """Call `callback` after each chunk of bytes the entry's coordinator has parsed.
+
+    It wraps the coordinator's own `data_received` on this instance for the block:
+    the connection calls it for every chunk read, and nothing else changes.
+    """
+    coordinator = coordinator_of(entry)
+    parse = coordinator.data_received
+
+    def parse_then_call(data: bytes) -> bool:
+        """Parse as the coordinator does, then tell the test."""
+        valid = parse(data)
+        callback()
+        return valid
+
+    coordinator.data_received = parse_then_call  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        # What was there before: the method, or an enclosing block's wrapper.
+        coordinator.data_received = parse  # type: ignore[method-assign]
+
+
 async def until(entry: MockConfigEntry, condition: Callable[[], bool]) -> None:
     """Return once `condition` holds, checked whenever the coordinator reports anything."""
     coordinator = coordinator_of(entry)
@@ -255,16 +281,13 @@ async def until(entry: MockConfigEntry, condition: Callable[[], bool]) -> None:
             reached.set()
 
     check()
-    unsubscribe = (
-        coordinator.async_add_listener(check),
-        coordinator.async_add_frame_listener(check),
-    )
+    unsubscribe = coordinator.async_add_listener(check)
     try:
-        async with asyncio.timeout(10):
-            await reached.wait()
+        with after_each_chunk(entry, check):
+            async with asyncio.timeout(10):
+                await reached.wait()
     finally:
-        for remove in unsubscribe:
-            remove()
+        unsubscribe()
 
 
 @asynccontextmanager
@@ -279,13 +302,10 @@ async def parsed(
         if condition():
             reached.set()
 
-    unsubscribe = coordinator_of(entry).async_add_frame_listener(check)
-    try:
+    with after_each_chunk(entry, check):
         yield
         async with asyncio.timeout(10):
             await reached.wait()
-    finally:
-        unsubscribe()
 
 
 async def send(

@@ -54,6 +54,7 @@ from tests.helpers import (
     START,
     Clock,
     advance,
+    after_each_chunk,
     coordinator_of,
     outage_issue,
     same_entry,
@@ -141,11 +142,8 @@ async def delivered(entry: MockConfigEntry, link: PtyLink, data: bytes) -> None:
         nonlocal fed
         fed = True
 
-    remove = coordinator_of(entry).async_add_frame_listener(note)
-    try:
+    with after_each_chunk(entry, note):
         await write(entry, link, data, lambda: fed)
-    finally:
-        remove()
 
 
 async def ride(

@@ -19,7 +19,11 @@ from custom_components.mains_monitor.const import (
     ConnectionState,
     DeviceKind,
 )
-from custom_components.mains_monitor.errors import MainsMonitorError, reason_key
+from custom_components.mains_monitor.errors import (
+    FailureReason,
+    MainsMonitorError,
+    reason_key,
+)
 from custom_components.mains_monitor.frequency import FrequencyBand
 from custom_components.mains_monitor.kinds.mfm import (
     ALARMS,
@@ -198,7 +202,9 @@ def test_a_network_server_that_has_gone_is_worded_for_the_network() -> None:
     """A socket:// or rfc2217:// port that refuses is no file that "exists"."""
     issues = translations("en")["issues"]
     for url in ("socket://192.0.2.10:2000", "rfc2217://192.0.2.10:2217"):
-        key = outage_translation_key(entry(DeviceKind.ECM1240, url), "cannot_connect")
+        key = outage_translation_key(
+            entry(DeviceKind.ECM1240, url), FailureReason.CANNOT_CONNECT
+        )
         assert key == "outage_cannot_connect_network"
     assert "exists" not in issues["outage_cannot_connect_network"]["description"]
     assert "network serial server" in issues["outage_cannot_connect_network"]["title"]

@@ -18,6 +18,7 @@ from .const import BAUDRATE, DOMAIN, LOGGER, ConnectionState
 from .errors import (
     CannotConnectError,
     ConnectionLostError,
+    FailureReason,
     InvalidPortError,
     MainsMonitorError,
     NoDataError,
@@ -157,7 +158,7 @@ class SerialConnection:
     ) -> None:
         """Prepare a connection; nothing is opened before `start`."""
         self.port = port
-        self.last_error: str | None = None
+        self.last_error: FailureReason | None = None
         self._listener = listener
         self._silence_timeout = silence_timeout
         self._backoff = BACKOFF_START

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -27,6 +26,7 @@ from .const import (
     LOGGER,
     ConnectionState,
 )
+from .errors import FailureReason
 from .repairs import OUTAGE_ISSUE_DELAY, async_raise_outage, outage_issue_id
 
 STORE_VERSION = 1
@@ -106,11 +106,11 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         self.publish_interval = timedelta(
             seconds=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
         )
-        self._frame_listeners: list[Callable[[], None]] = []
         self.store = entry_store(hass, entry)
         self._save_pending = False
         self._receiving = False
         self._cancel_outage_issue: CALLBACK_TYPE = _nothing
+        self._unframed_at_frame: dict[FailureReason, int] = {}
 
     parser: StreamParser
 
@@ -169,14 +169,10 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         await self.store.async_save(self.stored_data())
 
     @callback
-    def async_add_frame_listener(self, listener: Callable[[], None]) -> CALLBACK_TYPE:
-        """Call `listener` after each chunk of bytes has been parsed."""
-        self._frame_listeners.append(listener)
-        return lambda: self._frame_listeners.remove(listener)
-
-    @callback
     def _async_publish(self, now: datetime) -> None:
         """Publish the snapshot of the interval that just ended."""
+        # Not async_set_updated_data: it would also mark the data a success and
+        # reschedule a refresh; this push coordinator decides availability itself.
         self.data = self.build_snapshot(now)
         # Available from the first snapshot built from data received since the
         # outage or the start, never with one that predates it: that one may
@@ -185,12 +181,12 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         self.async_update_listeners()
 
     def data_received(self, data: bytes) -> bool:
-        """Feed the device's parser and tell frame listeners."""
+        """Feed the device's parser; a valid frame asks for a save within SAVE_DELAY."""
         valid = self.feed(data)
-        if valid and not self._save_pending:
-            self.async_save_within(SAVE_DELAY)
-        for listener in list(self._frame_listeners):
-            listener()
+        if valid:
+            self._unframed_at_frame = self.unframed()
+            if not self._save_pending:
+                self.async_save_within(SAVE_DELAY)
         return valid
 
     @callback
@@ -245,9 +241,22 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         self._cancel_outage_issue = _nothing
         async_raise_outage(self.hass, self.config_entry, self.outage_reason())
 
-    def outage_reason(self) -> str:
-        """Why the device is unavailable, as a translation key."""
-        return self.connection.last_error or "no_data"
+    def outage_reason(self) -> FailureReason:
+        """Why the device is unavailable: the port's fault, or what arrived since the last frame."""
+        if (fault := self.connection.last_error) not in (None, FailureReason.NO_DATA):
+            return fault
+        unframed = self.unframed()
+        for reason, count in unframed.items():
+            if count > self._unframed_at_frame.get(reason, 0):
+                return reason
+        return FailureReason.NO_DATA
+
+    @abstractmethod
+    def unframed(self) -> dict[FailureReason, int]:
+        """What the device sent that was no valid frame, counted by what it tells, first first.
+
+        A count that grew since the last valid frame names the outage's reason.
+        """
 
 
 def _nothing() -> None:

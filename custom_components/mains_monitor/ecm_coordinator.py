@@ -33,7 +33,7 @@ from .coordinator import (
     rounded,
 )
 from .energy import EnergyLedger, Interval, to_kwh, to_watt_seconds
-from .errors import MainsMonitorError
+from .errors import FailureReason, MainsMonitorError
 from .protocol.ecm1240 import (
     ACK,
     CHANNELS,
@@ -138,7 +138,6 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         }
         self.ledger = EnergyLedger(self._inverted_channels())
         self.packets_foreign = 0
-        self._junk_at_packet = 0
         self._across_gap = True
         self._window = _Window()
         self._power: dict[str, float | None] = dict.fromkeys(CHANNELS)
@@ -225,21 +224,17 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             self._add(packet)
         return valid
 
-    def _junk(self) -> int:
+    def unframed(self) -> dict[FailureReason, int]:
         """Bytes and packets that were no packet of this unit."""
         parser = self.parser
-        return parser.discarded_bytes + parser.rejected_total + self.packets_foreign
-
-    def outage_reason(self) -> str:
-        """Tell another device on the port from a silent one."""
-        reason = super().outage_reason()
-        if reason == "no_data" and self._junk() > self._junk_at_packet:
-            return "wrong_device"
-        return reason
+        return {
+            FailureReason.WRONG_DEVICE: parser.discarded_bytes
+            + parser.rejected_total
+            + self.packets_foreign
+        }
 
     def _add(self, packet: EcmPacket) -> None:
         """Count one packet in the ledger and the window."""
-        self._junk_at_packet = self._junk()
         self._last_packet = dt_util.utcnow()
         interval = self.ledger.add(packet)
         if self._recorded:

@@ -23,6 +23,7 @@ from .coordinator import (
     Snapshot,
     rounded,
 )
+from .errors import FailureReason
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
 from .protocol.mfm import MfmParser, MfmReading, RejectReason
 
@@ -101,7 +102,6 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._window = _Window()
         self._alarm_hold = AlarmHold()
         self._previous: tuple[float, float] | None = None
-        self._counts_at_reading = (0, 0)
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
 
@@ -127,29 +127,21 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         readings = self.parser.feed(data)
         if not readings:
             return False
-        self._counts_at_reading = self._counts()
         now = dt_util.utcnow().timestamp()
         for reading in readings:
             self._add(reading, now)
         return True
 
-    def _counts(self) -> tuple[int, int]:
-        """Signs of life without a reading (banners, missing signal), and rejected lines."""
-        rejected = self.parser.rejected
-        signs = self.parser.banner_lines + rejected[RejectReason.SIGNAL_MISSING]
-        return signs + rejected[RejectReason.ERROR_LINE], self.parser.rejected_total
-
-    def outage_reason(self) -> str:
-        """Tell a board without mains and a wrong device from a silent port."""
-        reason = super().outage_reason()
-        if reason != "no_data":
-            return reason
-        signs, rejected = self._counts()
-        if signs > self._counts_at_reading[0]:
-            return "no_signal"
-        if rejected > self._counts_at_reading[1]:
-            return "wrong_device"
-        return reason
+    def unframed(self) -> dict[FailureReason, int]:
+        """Signs of life without a reading (banners, missing signal), then rejected lines."""
+        parser = self.parser
+        rejected = parser.rejected
+        return {
+            FailureReason.NO_SIGNAL: parser.banner_lines
+            + rejected[RejectReason.SIGNAL_MISSING]
+            + rejected[RejectReason.ERROR_LINE],
+            FailureReason.WRONG_DEVICE: parser.rejected_total,
+        }
 
     def _add(self, reading: MfmReading, timestamp: float) -> None:
         """Count one reading in the window, the alarms and the grid time."""

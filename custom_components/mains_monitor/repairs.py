@@ -8,22 +8,23 @@ from homeassistant.helpers import issue_registry as ir
 
 from .connection import redacted
 from .const import CONF_DEVICE_KIND, CONF_PORT, DOMAIN
-from .errors import reason_key
+from .errors import FailureReason, reason_key
 
 # A re-plugged adapter or a restarting ser2net is back within seconds; a fault
 # that lasts a minute needs the user.
 OUTAGE_ISSUE_DELAY = 60.0
 
+# Every outage has one of these; a reason beyond them is told as silence.
 OUTAGE_REASONS = frozenset(
     {
-        "invalid_port",
-        "port_not_found",
-        "permission_denied",
-        "cannot_connect",
-        "connection_lost",
-        "no_data",
-        "no_signal",
-        "wrong_device",
+        FailureReason.INVALID_PORT,
+        FailureReason.PORT_NOT_FOUND,
+        FailureReason.PERMISSION_DENIED,
+        FailureReason.CANNOT_CONNECT,
+        FailureReason.CONNECTION_LOST,
+        FailureReason.NO_DATA,
+        FailureReason.NO_SIGNAL,
+        FailureReason.WRONG_DEVICE,
     }
 )
 
@@ -38,17 +39,19 @@ def foreign_issue_id(entry: ConfigEntry) -> str:
     return f"foreign_device_{entry.entry_id}"
 
 
-def outage_translation_key(entry: ConfigEntry, reason: str) -> str:
+def outage_translation_key(entry: ConfigEntry, reason: FailureReason) -> str:
     """The issue's translation key: by reason, device kind and kind of port."""
     if reason not in OUTAGE_REASONS:
-        reason = "no_data"
-    if reason == "cannot_connect" and "://" in entry.data[CONF_PORT]:
+        reason = FailureReason.NO_DATA
+    if reason is FailureReason.CANNOT_CONNECT and "://" in entry.data[CONF_PORT]:
         return "outage_cannot_connect_network"  # a network serial server, not a file
     return f"outage_{reason_key(reason, entry.data[CONF_DEVICE_KIND])}"
 
 
 @callback
-def async_raise_outage(hass: HomeAssistant, entry: ConfigEntry, reason: str) -> None:
+def async_raise_outage(
+    hass: HomeAssistant, entry: ConfigEntry, reason: FailureReason
+) -> None:
     """Tell the user what keeps the device unavailable and what to check."""
     ir.async_create_issue(
         hass,
