@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.mains_monitor.connection import redacted
 from custom_components.mains_monitor.const import CONF_PORT, DOMAIN, ConnectionState
+from custom_components.mains_monitor.port_session import redacted
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from simulator.links import PtyLink

@@ -7,10 +7,10 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 
-from .connection import redacted
 from .const import CONF_PORT
 from .coordinator import MainsMonitorConfigEntry
 from .kinds import device_kind
+from .port_session import redacted
 
 
 async def async_get_config_entry_diagnostics(

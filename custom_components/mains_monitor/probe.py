@@ -7,10 +7,8 @@ from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-import serialx
-
-from .connection import READ_SIZE, open_port, write
-from .errors import ConnectionLostError, NoDataError, NoSignalError, WrongDeviceError
+from .errors import NoDataError, NoSignalError, WrongDeviceError
+from .port_session import PortSession, open_session
 from .protocol.ecm1240 import (
     ACK,
     SETTINGS_SIZE,
@@ -41,26 +39,24 @@ class MfmProbeResult:
 
 async def async_probe_mfm(port: str) -> MfmProbeResult:
     """Read from `port` until a valid board reading arrives; raise what went wrong."""
-    serial = await open_port(port)
     parser = MfmParser()
     received = False
-    try:
-        async with asyncio.timeout(PROBE_TIMEOUT):
-            while True:
-                data = await _read(serial)
-                received = True
-                if readings := parser.feed(data):
-                    nominal = parser.nominal_frequency
-                    assert nominal is not None  # known once a reading is accepted
-                    return MfmProbeResult(readings[-1].line_format, nominal)
-                if parser.rejected_total >= MAX_BAD_LINES and not _board_alive(parser):
-                    break
-    except TimeoutError:
-        pass
-    except (OSError, serialx.SerialException) as err:
-        raise ConnectionLostError(str(err)) from err
-    finally:
-        await serial.close()
+    async with open_session(port) as session:
+        try:
+            async with asyncio.timeout(PROBE_TIMEOUT):
+                while True:
+                    data = await session.read()
+                    received = True
+                    if readings := parser.feed(data):
+                        nominal = parser.nominal_frequency
+                        assert nominal is not None  # known once a reading is accepted
+                        return MfmProbeResult(readings[-1].line_format, nominal)
+                    if parser.rejected_total >= MAX_BAD_LINES and not _board_alive(
+                        parser
+                    ):
+                        break
+        except TimeoutError:
+            pass
     raise _failure(parser, received=received)
 
 
@@ -93,19 +89,14 @@ class EcmProbeResult:
 
 async def async_probe_ecm(port: str) -> EcmProbeResult:
     """Wait for a packet; a silent unit is polled once (the spec's SPK) before giving up."""
-    serial = await open_port(port)
     parser = EcmParser()
-    try:
-        if packet := await _within(PROBE_TIMEOUT, _read_packet(serial, parser)):
+    async with open_session(port) as session:
+        if packet := await _within(PROBE_TIMEOUT, _read_packet(session, parser)):
             return EcmProbeResult(packet, realtime=True)
         if not _heard(parser) and (
-            packet := await _within(POLL_ANSWER_TIMEOUT, _poll(serial, parser))
+            packet := await _within(POLL_ANSWER_TIMEOUT, _poll(session, parser))
         ):
             return EcmProbeResult(packet, realtime=False)
-    except (OSError, serialx.SerialException) as err:
-        raise ConnectionLostError(str(err)) from err
-    finally:
-        await serial.close()
     if _heard(parser):
         raise WrongDeviceError("data arrived, but no ECM-1240 packet")
     raise NoDataError("the unit neither sent nor answered a poll")
@@ -127,76 +118,53 @@ async def _within[T](seconds: float, reading: Coroutine[Any, Any, T]) -> T | Non
         return None
 
 
-async def _poll(serial: serialx.AsyncSerial, parser: EcmParser) -> EcmPacket:
+async def _poll(session: PortSession, parser: EcmParser) -> EcmPacket:
     """Ask for one packet, chunk by chunk as the unit acknowledges them."""
     packets: list[EcmPacket] = []
-    for chunk in poll_command():
-        await write(serial, chunk)
-        while ACK not in (data := await _read(serial)):
-            packets += parser.feed(data)
-        packets += parser.feed(data)
-    return packets[0] if packets else await _read_packet(serial, parser)
+    await session.write_acknowledged(
+        poll_command(), ACK, on_data=lambda data: packets.extend(parser.feed(data))
+    )
+    return packets[0] if packets else await _read_packet(session, parser)
 
 
-async def _read_packet(serial: serialx.AsyncSerial, parser: EcmParser) -> EcmPacket:
+async def _read_packet(session: PortSession, parser: EcmParser) -> EcmPacket:
     """Read until the parser completes a packet."""
-    while not (packets := parser.feed(await _read(serial))):
+    while not (packets := parser.feed(await session.read())):
         pass
     return packets[0]
 
 
-async def _read(serial: serialx.AsyncSerial) -> bytes:
-    """Some bytes; the end of the stream is a lost connection."""
-    if not (data := await serial.read(READ_SIZE)):
-        msg = "the port was closed"
-        raise ConnectionLostError(msg)
-    return data
-
-
 async def async_send_ecm_command(port: str, chunks: tuple[bytes, ...]) -> bool:
     """Send one command the user chose, chunk by chunk as the unit acknowledges."""
-    serial = await open_port(port)
-    try:
-        async with asyncio.timeout(POLL_ANSWER_TIMEOUT):
-            await _command(serial, chunks)
-    except TimeoutError as err:
-        msg = "the unit did not acknowledge the command"
-        raise NoDataError(msg) from err
-    except (OSError, serialx.SerialException) as err:
-        raise ConnectionLostError(str(err)) from err
-    finally:
-        await serial.close()
+    async with open_session(port) as session:
+        try:
+            async with asyncio.timeout(POLL_ANSWER_TIMEOUT):
+                await session.write_acknowledged(chunks, ACK, on_data=_ignore)
+        except TimeoutError as err:
+            msg = "the unit did not acknowledge the command"
+            raise NoDataError(msg) from err
     return True
 
 
 async def async_read_ecm_settings(port: str) -> EcmSettings:
     """Ask a silent unit for its settings block (SET RCV); the user allowed it."""
-    serial = await open_port(port)
-    try:
-        async with asyncio.timeout(POLL_ANSWER_TIMEOUT):
-            block = await _command(serial, settings_request())
-            while len(block) < SETTINGS_SIZE:
-                block += await _read(serial)
-            await write(serial, ACK)  # the spec's FC after the reply
-    except TimeoutError as err:
-        msg = "the unit did not send its settings"
-        raise NoDataError(msg) from err
-    except (OSError, serialx.SerialException) as err:
-        raise ConnectionLostError(str(err)) from err
-    finally:
-        await serial.close()
+    async with open_session(port) as session:
+        try:
+            async with asyncio.timeout(POLL_ANSWER_TIMEOUT):
+                block = await session.write_acknowledged(
+                    settings_request(), ACK, on_data=_ignore
+                )
+                while len(block) < SETTINGS_SIZE:
+                    block += await session.read()
+                await session.write(ACK)  # the spec's FC after the reply
+        except TimeoutError as err:
+            msg = "the unit did not send its settings"
+            raise NoDataError(msg) from err
     if (settings := decode_settings(block[:SETTINGS_SIZE])) is None:
         msg = "the settings block failed its checksum"
         raise WrongDeviceError(msg)
     return settings
 
 
-async def _command(serial: serialx.AsyncSerial, chunks: tuple[bytes, ...]) -> bytes:
-    """Write chunks, each after the unit acknowledged the last; return what followed the last ack."""
-    after_ack = b""
-    for chunk in chunks:
-        await write(serial, chunk)
-        while ACK not in (data := await _read(serial)):
-            pass
-        after_ack = data[data.index(ACK) + 1 :]
-    return after_ack
+def _ignore(data: bytes) -> None:
+    """Drop what arrives before an acknowledgement: the reply follows it."""

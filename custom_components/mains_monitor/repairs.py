@@ -6,9 +6,9 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 
-from .connection import redacted
 from .const import CONF_DEVICE_KIND, CONF_PORT, DOMAIN
 from .errors import FailureReason, reason_key
+from .port_session import redacted
 
 # A re-plugged adapter or a restarting ser2net is back within seconds; a fault
 # that lasts a minute needs the user.

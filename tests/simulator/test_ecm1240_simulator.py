@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import serialx
 
-from custom_components.mains_monitor.connection import write
+from custom_components.mains_monitor.port_session import write
 from simulator.__main__ import main
 from simulator.ecm1240 import (
     EcmCommandPort,

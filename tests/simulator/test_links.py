@@ -12,7 +12,7 @@ import re
 import pytest
 import serialx
 
-from custom_components.mains_monitor.connection import write
+from custom_components.mains_monitor.port_session import write
 from simulator.links import LinkClosedError, PtyLink, TcpLink
 from simulator.mfm import MfmBoard, random_walk, stream
 from tests.simulator_cli import (
