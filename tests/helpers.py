@@ -11,6 +11,7 @@ import pwd
 import time
 from typing import Any, cast
 from unittest.mock import patch
+from weakref import WeakKeyDictionary
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -244,30 +245,42 @@ async def set_up_connected(
     await wait_for_connection(entry, ConnectionState.CONNECTED)
 
 
+# What each coordinator calls after a chunk, while a test waits in `after_each_chunk`.
+_CHUNK_CALLBACKS: WeakKeyDictionary[
+    MfmCoordinator | EcmCoordinator, list[Callable[[], None]]
+] = WeakKeyDictionary()
+
+
 @contextmanager
 def after_each_chunk(
     entry: MockConfigEntry, callback: Callable[[], None]
 ) -> Iterator[None]:
     """Call `callback` after each chunk of bytes the entry's coordinator has parsed.
 
-    It wraps the coordinator's own `data_received` on this instance for the block:
-    the connection calls it for every chunk read, and nothing else changes.
+    The first block wraps the coordinator's own `data_received` on this instance,
+    the last one to end unwraps it: the connection calls it for every chunk read,
+    and nothing else changes. Blocks may overlap in any order (tasks wait in them).
     """
     coordinator = coordinator_of(entry)
-    parse = coordinator.data_received
+    callbacks = _CHUNK_CALLBACKS.setdefault(coordinator, [])
+    if not callbacks:
+        parse = coordinator.data_received
 
-    def parse_then_call(data: bytes) -> bool:
-        """Parse as the coordinator does, then tell the test."""
-        valid = parse(data)
-        callback()
-        return valid
+        def parse_then_call(data: bytes) -> bool:
+            """Parse as the coordinator does, then tell the waiting tests."""
+            valid = parse(data)
+            for waiting in list(callbacks):
+                waiting()
+            return valid
 
-    coordinator.data_received = parse_then_call  # type: ignore[method-assign]
+        coordinator.data_received = parse_then_call  # type: ignore[method-assign]
+    callbacks.append(callback)
     try:
         yield
     finally:
-        # What was there before: the method, or an enclosing block's wrapper.
-        coordinator.data_received = parse  # type: ignore[method-assign]
+        callbacks.remove(callback)
+        if not callbacks:
+            del coordinator.data_received
 
 
 async def until(entry: MockConfigEntry, condition: Callable[[], bool]) -> None:
