@@ -74,7 +74,7 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Return the options flow."""
+        """The options flow of an entry."""
         return MainsMonitorOptionsFlow()
 
     async def async_step_user(

@@ -94,7 +94,7 @@ class EcmPacket(NamedTuple):
 
     @property
     def device_id(self) -> str:
-        """Return unit id and serial combined, as Brultech shows them: 5 and 434 give 500434."""
+        """Unit id and serial combined, as Brultech shows them: 5 and 434 give 500434."""
         return _device_id(self.unit_id, self.serial)
 
 
@@ -109,7 +109,7 @@ class EcmSettings:
 
     @property
     def device_id(self) -> str:
-        """Return unit id and serial combined, the same rule as for packets."""
+        """Unit id and serial combined, the same rule as for packets."""
         return _device_id(self.unit_id, self.serial)
 
 
@@ -200,12 +200,12 @@ class EcmParser:
 
     @property
     def rejected_total(self) -> int:
-        """Return the number of rejected candidate packets, all reasons together."""
+        """The number of rejected candidate packets, all reasons together."""
         return self.rejected.total()
 
     @property
     def buffered_bytes(self) -> int:
-        """Return how many bytes wait for the rest of a possible packet."""
+        """How many bytes wait for the rest of a possible packet."""
         return len(self._buffer)
 
     def drop_partial(self) -> None:
@@ -269,12 +269,12 @@ class EcmParser:
 
 
 def counter_delta(previous: int, current: int, bits: int) -> int:
-    """Return how far a counter of the given width advanced, across one wrap at most."""
+    """How far a counter of the given width advanced, across one wrap at most."""
     return (current - previous) % (1 << bits)
 
 
 def _address(address: int) -> bytes:
-    """Return the address chunk that starts every command."""
+    """The address chunk that starts every command."""
     if address not in _ADDRESSES:
         msg = f"address must be 0xFC to 0xFF, not {address!r}"
         raise ValueError(msg)
@@ -282,17 +282,17 @@ def _address(address: int) -> bytes:
 
 
 def poll_command(address: int = ADDRESS) -> tuple[bytes, ...]:
-    """Return the chunks that ask the unit for one packet."""
+    """The chunks that ask the unit for one packet."""
     return _address(address), b"SPK"
 
 
 def realtime_command(on: bool, address: int = ADDRESS) -> tuple[bytes, ...]:
-    """Return the chunks that switch real-time mode on or off."""
+    """The chunks that switch real-time mode on or off."""
     return _address(address), b"TOG", b"XTD" if on else b"OFF"
 
 
 def settings_request(address: int = ADDRESS) -> tuple[bytes, ...]:
-    """Return the chunks that ask for the 33-byte settings block."""
+    """The chunks that ask for the 33-byte settings block."""
     return _address(address), b"SET", b"RCV"
 
 

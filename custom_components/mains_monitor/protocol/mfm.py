@@ -160,7 +160,7 @@ class MfmParser:
 
     @property
     def rejected_total(self) -> int:
-        """Return the number of rejected lines, all reasons together."""
+        """The number of rejected lines, all reasons together."""
         return self.rejected.total()
 
     def feed(self, data: bytes) -> list[MfmReading]:
