@@ -336,14 +336,6 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             exported=to_kwh(totals.polarized),
         )
 
-    def channel_name(self, channel: str) -> str:
-        """The user's name for a channel, its label on the unit by default."""
-        return self.channel_settings[channel].name
-
-    def channel_mode(self, channel: str) -> ChannelMode:
-        """How the user set the channel up."""
-        return self.channel_settings[channel].mode
-
     def availability_changed(self, available: bool) -> None:
         """Drop the interval's packets when data stops: the next pair spans the gap."""
         if not available:

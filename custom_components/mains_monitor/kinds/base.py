@@ -135,7 +135,7 @@ def measurement[SnapshotT: Snapshot](
     key: str,
     value_fn: Callable[[SnapshotT], StateType],
     *,
-    device_class: SensorDeviceClass,
+    device_class: SensorDeviceClass | None = None,
     unit: str,
     precision: int,
 ) -> MainsMonitorSensorEntityDescription[SnapshotT]:

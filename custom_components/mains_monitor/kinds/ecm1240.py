@@ -39,11 +39,15 @@ from ..const import (
     ChannelMode,
     DeviceKind,
 )
-from ..ecm_coordinator import ChannelEnergy, EcmCoordinator, EcmSnapshot
+from ..ecm_coordinator import (
+    ChannelEnergy,
+    ChannelSettings,
+    EcmCoordinator,
+    EcmSnapshot,
+)
 from ..entity import MainsMonitorSensorEntityDescription
 from ..probe import EcmProbeResult, async_probe_ecm
 from ..protocol.ecm1240 import (
-    CHANNELS,
     POLARIZED_CHANNELS,
     EcmPacket,
     has_dc_input,
@@ -136,11 +140,10 @@ def _channel_power(channel: str) -> Callable[[EcmSnapshot], StateType]:
 def channel_sensors(coordinator: EcmCoordinator) -> list[EcmSensorEntityDescription]:
     """Power and energy of every channel the user enabled, as its mode asks."""
     descriptions: list[EcmSensorEntityDescription] = []
-    for channel in CHANNELS:
-        mode = coordinator.channel_mode(channel)
+    for channel, settings in coordinator.channel_settings.items():
+        mode, name = settings.mode, settings.name
         if mode is ChannelMode.OFF:
             continue
-        name = coordinator.channel_name(channel)
         descriptions.append(
             MainsMonitorSensorEntityDescription(
                 key=f"{channel}_power",
@@ -217,20 +220,17 @@ def _options_schema(model: str, expanded: set[str]) -> vol.Schema:
     return vol.Schema(fields)
 
 
-def _channel_name(channel: str, values: Mapping[str, Any]) -> str:
-    """The name a channel's entities get: the user's, or its label on the unit."""
-    return str(values.get(CONF_NAME) or channel.upper())
-
-
 def _duplicate_names(model: str, user_input: Mapping[str, Any]) -> dict[str, str]:
     """An error on each channel whose entities would be named like an earlier one's."""
     errors: dict[str, str] = {}
     seen: set[str] = set()
     for channel in _channel_schemas(model):
-        values = user_input.get(channel, {})
-        if values.get(CONF_MODE) == ChannelMode.OFF:
+        settings = ChannelSettings.from_options(
+            channel, user_input.get(channel, {}), model
+        )
+        if settings.mode is ChannelMode.OFF:
             continue
-        name = _channel_name(channel, values).strip().casefold()
+        name = settings.name.strip().casefold()
         if name in seen:
             errors[channel] = "duplicate_name"
         seen.add(name)
@@ -242,7 +242,9 @@ def _section_titles(model: str, options: Mapping[str, Any]) -> dict[str, str]:
     titles: dict[str, str] = {}
     for channel in _channel_schemas(model):
         label = channel.upper()
-        name = _channel_name(channel, options.get(channel, {}))
+        name = ChannelSettings.from_options(
+            channel, options.get(channel, {}), model
+        ).name
         titles[channel] = label if name == label else f"{name} ({label})"
     return titles
 
