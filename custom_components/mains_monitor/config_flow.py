@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Coroutine
 from dataclasses import replace
-import math
 from typing import Any
 
 from homeassistant.config_entries import (
@@ -46,15 +45,6 @@ from .ports import stable_port
 from .probe import async_read_ecm_settings, async_send_ecm_command
 from .protocol.ecm1240 import realtime_command
 from .validation import vol
-
-
-def _not_numbers(user_input: dict[str, Any]) -> dict[str, str]:
-    """Errors for number fields holding NaN, which passes every range check."""
-    return {
-        field: "not_a_number"
-        for field, value in user_input.items()
-        if isinstance(value, float) and math.isnan(value)
-    }
 
 
 class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -280,7 +270,7 @@ class MainsMonitorOptionsFlow(OptionsFlowWithReload):
         kind = device_kind(entry)
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = _not_numbers(user_input) | kind.options_errors(entry, user_input)
+            errors = kind.options_errors(entry, user_input)
             if not errors:
                 return self.async_create_entry(data=user_input)
         form = kind.options_form(entry, user_input, errors)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+import math
 from typing import Any, ClassVar
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -124,8 +125,12 @@ class DeviceKindDefinition[CoordinatorT: MainsMonitorCoordinator[Any], ProbeT](A
     def options_errors(
         self, entry: ConfigEntry, user_input: Mapping[str, Any]
     ) -> dict[str, str]:
-        """Errors beyond the fields' own ranges: none unless the kind checks more."""
-        return {}
+        """Errors beyond the fields' own ranges: number fields holding NaN, which passes every range check."""
+        return {
+            field: "not_a_number"
+            for field, value in user_input.items()
+            if isinstance(value, float) and math.isnan(value)
+        }
 
 
 # Descriptions every kind has, or builds its own from.

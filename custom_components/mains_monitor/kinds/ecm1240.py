@@ -332,8 +332,10 @@ class EcmKind(DeviceKindDefinition[EcmCoordinator, EcmProbeResult]):
     def options_errors(
         self, entry: ConfigEntry, user_input: Mapping[str, Any]
     ) -> dict[str, str]:
-        """Channels named alike, and a silence timeout no longer than the polling interval."""
-        errors = _duplicate_names(entry.data[CONF_MODEL], user_input)
+        """NaN, channels named alike, then a silence timeout no longer than the polling interval."""
+        errors = super().options_errors(entry, user_input) | _duplicate_names(
+            entry.data[CONF_MODEL], user_input
+        )
         poll = user_input[CONF_POLL_INTERVAL]
         if not errors and poll and user_input[CONF_SILENCE_TIMEOUT] <= poll:
             errors[CONF_SILENCE_TIMEOUT] = "silence_shorter_than_poll"
