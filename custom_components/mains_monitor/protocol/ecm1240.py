@@ -1,6 +1,7 @@
 """Sans-I/O codec for the Brultech ECM-1240 / ECM-1220: models, channels, packets, settings, commands."""
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from struct import Struct
@@ -127,27 +128,28 @@ def _packet(
     """Build a packet from the fields every model shares (struct order, see _COMMON) and its own."""
     voltage = fields[1]
     flag = fields[11]
+    # Positional, in field order: keywords would make the call the slowest step of decoding.
     return EcmPacket(
-        model=model,
-        voltage=((voltage & 0xFF) << 8 | voltage >> 8) / 10,
-        ch1_amps=fields[13] / 100,
-        ch2_amps=fields[14] / 100,
-        ch1_abs_ws=fields[2] | fields[3] << 32,
-        ch2_abs_ws=fields[4] | fields[5] << 32,
-        ch1_pol_ws=fields[6] | fields[7] << 32,
-        ch2_pol_ws=fields[8] | fields[9] << 32,
-        aux_ws=aux_ws,
-        dc_voltage_raw=dc_voltage_raw,
-        seconds=fields[15] | fields[16] << 16,
-        serial=fields[10],
-        unit_id=fields[12],
-        reset_counter=flag & _RESET_COUNTER_MASK,
-        ch1_polarity=flag & _CH1_POLARITY != 0,
-        ch2_polarity=flag & _CH2_POLARITY != 0,
+        model,
+        ((voltage & 0xFF) << 8 | voltage >> 8) / 10,  # voltage
+        fields[13] / 100,  # ch1_amps
+        fields[14] / 100,  # ch2_amps
+        fields[2] | fields[3] << 32,  # ch1_abs_ws
+        fields[4] | fields[5] << 32,  # ch2_abs_ws
+        fields[6] | fields[7] << 32,  # ch1_pol_ws
+        fields[8] | fields[9] << 32,  # ch2_pol_ws
+        aux_ws,
+        dc_voltage_raw,
+        fields[15] | fields[16] << 16,  # seconds
+        fields[10],  # serial
+        fields[12],  # unit_id
+        flag & _RESET_COUNTER_MASK,  # reset_counter
+        flag & _CH1_POLARITY != 0,  # ch1_polarity
+        flag & _CH2_POLARITY != 0,  # ch2_polarity
     )
 
 
-def _decode_1240(buffer: bytes, start: int) -> EcmPacket | EcmRejectReason:
+def _decode_1240(buffer: bytearray, start: int) -> EcmPacket | EcmRejectReason:
     """Check and decode the 65 bytes at start as an ECM-1240 packet."""
     fields = _ECM_1240.unpack_from(buffer, start)
     if fields[23] != _FOOTER:
@@ -157,7 +159,7 @@ def _decode_1240(buffer: bytes, start: int) -> EcmPacket | EcmRejectReason:
     return _packet(MODEL_ECM_1240, fields, fields[17:22], fields[22])
 
 
-def _decode_1220(buffer: bytes, start: int) -> EcmPacket | EcmRejectReason:
+def _decode_1220(buffer: bytearray, start: int) -> EcmPacket | EcmRejectReason:
     """Check and decode the 43 bytes at start as an ECM-1220 packet."""
     fields = _ECM_1220.unpack_from(buffer, start)
     if fields[17] != _FOOTER:
@@ -194,7 +196,8 @@ class EcmParser:
         self.accepted = 0
         self.rejected: Counter[EcmRejectReason] = Counter()
         self.discarded_bytes = 0
-        self._buffer = b""
+        # Bytes of a possible packet that is not complete yet, kept in place between reads.
+        self._buffer = bytearray()
         # How long the buffer must grow before anything new can be decided.
         self._need = 0
 
@@ -211,21 +214,18 @@ class EcmParser:
     def drop_partial(self) -> None:
         """Forget a half-received packet: the stream broke and it can never complete."""
         self.discarded_bytes += len(self._buffer)
-        self._buffer = b""
+        self._buffer.clear()
         self._need = 0
 
-    def feed(self, data: bytes) -> list[EcmPacket]:
+    def feed(self, data: bytes) -> Sequence[EcmPacket]:
         """Consume bytes; return every packet they complete, in stream order."""
         buffer = self._buffer
-        if buffer:
-            buffer += data
-            if len(buffer) < self._need:
-                self._buffer = buffer
-                return []
-        else:
-            buffer = data
-        packets: list[EcmPacket] = []
+        buffer += data
         end = len(buffer)
+        if end < self._need:
+            # Most reads of a slow line end here: a packet arrives in up to 65 of them.
+            return ()
+        packets: list[EcmPacket] = []
         find = buffer.find
         position = skipped = 0
         while True:
@@ -259,7 +259,7 @@ class EcmParser:
             packets.append(decoded)
             position = start + need
         # Keep what cannot be decided yet and how long it must grow before it can be.
-        self._buffer = buffer[start:] if start < end else b""
+        del buffer[:start]
         self._need = need
         if skipped:
             self.discarded_bytes += skipped
