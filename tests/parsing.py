@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 class Parser[T](Protocol):
     """A protocol's stream parser: bytes in, whatever they complete out."""
 
-    def feed(self, data: bytes) -> list[T]:
+    def feed(self, data: bytes) -> Sequence[T]:
         """What the bytes complete, in order."""
         ...
 

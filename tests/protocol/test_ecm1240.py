@@ -152,7 +152,7 @@ def state(parser: EcmParser) -> dict[str, object]:
 def parse_whole(data: bytes) -> tuple[list[EcmPacket], dict[str, object]]:
     """Feed data in one piece to a fresh parser; return the packets and the state."""
     parser = EcmParser()
-    return parser.feed(data), state(parser)
+    return list(parser.feed(data)), state(parser)
 
 
 def reference_decode(candidate: bytes) -> EcmPacket:
