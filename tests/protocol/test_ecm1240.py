@@ -592,7 +592,7 @@ def test_footer_is_checked_before_the_checksum() -> None:
     """A candidate wrong in both counts once, as FOOTER."""
     bad = Wire().encode(footer=b"\x00\x00", checksum_error=1)
     parser = EcmParser()
-    assert parser.feed(bad + Wire().encode()) == [Wire().packet()]
+    assert parser.feed(bad + Wire().encode()) == (Wire().packet(),)
     assert parser.rejected == {EcmRejectReason.FOOTER: 1}
 
 
@@ -682,7 +682,7 @@ def test_an_unfinished_tail_waits_in_the_buffer(
 ) -> None:
     """What may still become a packet is kept; everything else is discarded at once."""
     parser = EcmParser()
-    assert parser.feed(Wire().encode() + tail) == [Wire().packet()]
+    assert parser.feed(Wire().encode() + tail) == (Wire().packet(),)
     assert (parser.buffered_bytes, parser.discarded_bytes, parser.rejected_total) == (
         buffered,
         discarded,
@@ -691,12 +691,15 @@ def test_an_unfinished_tail_waits_in_the_buffer(
 
 
 def test_a_packet_completes_across_calls() -> None:
-    """The first 64 bytes give nothing; the last byte gives the packet."""
+    """The header and the 61 bytes after it give nothing; the last byte gives the packet."""
     data = Wire().encode()
     parser = EcmParser()
-    assert parser.feed(data[:64]) == []
-    assert parser.feed(data[64:]) == [Wire().packet()]
-    assert parser.feed(b"") == []
+    assert parser.feed(data[:3]) == ()
+    # The parser knows the packet's length now: these reads only wait for it.
+    assert parser.feed(data[3:30]) == ()
+    assert parser.feed(data[30:64]) == ()
+    assert parser.feed(data[64:]) == (Wire().packet(),)
+    assert parser.feed(b"") == ()
     assert state(parser)["buffered_bytes"] == 0
 
 
@@ -708,7 +711,7 @@ def test_every_single_bit_error_loses_only_its_own_packet(index: int) -> None:
         spoilt = bytearray(REAL_PACKET)
         spoilt[index] ^= 1 << bit
         parser = EcmParser()
-        assert parser.feed(bytes(spoilt) + good.encode()) == [good.packet()], bit
+        assert parser.feed(bytes(spoilt) + good.encode()) == (good.packet(),), bit
         assert parser.discarded_bytes == 65, bit
 
 
@@ -801,7 +804,7 @@ def test_realistic_stream_finishes_its_last_packet() -> None:
     parser = EcmParser()
     parser.feed(REALISTIC_STREAM)
     last = Wire(seconds=9706, ch1_abs=1042)
-    assert parser.feed(last.encode()[23:]) == [last.packet()]
+    assert parser.feed(last.encode()[23:]) == (last.packet(),)
     assert (parser.accepted, parser.buffered_bytes) == (10, 0)
 
 
@@ -932,7 +935,7 @@ ANY_STREAM = st.lists(
 def test_any_packet_round_trips(wire: Wire) -> None:
     """Any field values, on either model, come back exactly."""
     parser = EcmParser()
-    assert parser.feed(wire.encode()) == [wire.packet()]
+    assert parser.feed(wire.encode()) == (wire.packet(),)
     assert (parser.accepted, parser.rejected_total, parser.discarded_bytes) == (1, 0, 0)
 
 
@@ -956,7 +959,7 @@ def test_arbitrary_bytes_match_the_reference_framer(
 def test_every_returned_packet_survives_re_encoding(data: bytes) -> None:
     """Each packet found in any stream, encoded again with its checksum, decodes to itself."""
     for packet in EcmParser().feed(data):
-        assert EcmParser().feed(Wire.of(packet).encode()) == [packet]
+        assert EcmParser().feed(Wire.of(packet).encode()) == (packet,)
 
 
 @BOUNDED
@@ -1003,7 +1006,7 @@ def test_drop_partial_discards_a_half_packet() -> None:
     """A packet cut by a reconnect is discarded, and the next whole one is found."""
     packet = REAL_PACKET
     parser = EcmParser()
-    assert parser.feed(packet[:30]) == []
+    assert parser.feed(packet[:30]) == ()
     parser.drop_partial()
     assert parser.discarded_bytes == 30
     assert len(parser.feed(packet)) == 1

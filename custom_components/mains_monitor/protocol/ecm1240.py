@@ -1,7 +1,6 @@
 """Sans-I/O codec for the Brultech ECM-1240 / ECM-1220: models, channels, packets, settings, commands."""
 
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from struct import Struct
@@ -217,7 +216,7 @@ class EcmParser:
         self._buffer.clear()
         self._need = 0
 
-    def feed(self, data: bytes) -> Sequence[EcmPacket]:
+    def feed(self, data: bytes) -> tuple[EcmPacket, ...]:
         """Consume bytes; return every packet they complete, in stream order."""
         buffer = self._buffer
         buffer += data
@@ -265,7 +264,7 @@ class EcmParser:
             self.discarded_bytes += skipped
         if packets:
             self.accepted += len(packets)
-        return packets
+        return tuple(packets)
 
 
 def counter_delta(previous: int, current: int, bits: int) -> int:
