@@ -33,10 +33,10 @@ from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.selector import SerialPortSelector
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
+from tests.daemon import free_port
 from tests.esphome import EspHome, proxy_url
 from tests.flows import form_schema, start_port_step, submit_port, suggested
 from tests.helpers import Clock, Devices, Link, unprivileged
-from tests.ser2net import free_port
 
 type Scenario = Iterable[tuple[float, bytes]]
 

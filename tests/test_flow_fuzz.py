@@ -47,9 +47,9 @@ from custom_components.mains_monitor.protocol.ecm1240 import (
 from homeassistant.config_entries import ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from tests.daemon import free_port
 from tests.ecm_unit import ecm_entry_for
 from tests.flows import start_port_step, submit_options, submit_port
-from tests.ser2net import free_port
 
 TRANSLATIONS = (
     Path(__file__).parents[1]

@@ -27,8 +27,8 @@ from custom_components.mains_monitor.const import DOMAIN
 from custom_components.mains_monitor.protocol.ecm1240 import EcmParser
 from scripts import demo_setup
 from scripts.demo_setup import Client, WebSocket
+from tests.daemon import free_port, is_listening
 from tests.helpers import GRID_TIME
-from tests.ser2net import free_port, is_listening
 
 REPOSITORY = Path(__file__).parent.parent
 HOUSE_ENERGY = "sensor.ecm_1240_500434_ch1_energy"

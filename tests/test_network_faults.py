@@ -34,6 +34,7 @@ from homeassistant.helpers import issue_registry as ir
 from simulator.ecm1240 import EcmModel
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import MfmBoard
+from tests.daemon import free_port
 from tests.ecm_unit import ENTRY_ID, Simulation, ch1, ecm_entry_for, kwh, new_unit
 from tests.helpers import (
     CONNECTION,
@@ -51,7 +52,7 @@ from tests.helpers import (
     state,
     wait_for_connection,
 )
-from tests.ser2net import SER2NET, Ser2net, free_port
+from tests.ser2net import SER2NET, Ser2net
 
 # The diagnostic counters are off by default; these tests read them. The outage and
 # recovery lines are logged at INFO.
