@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 import math
 from typing import Any
 
@@ -26,6 +26,7 @@ from .coordinator import (
 from .errors import FailureReason
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
 from .protocol.mfm import MfmParser, MfmReading, RejectReason
+from .quality import DayQuality, QualitySummary
 
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
@@ -53,6 +54,7 @@ class MfmSnapshot(Snapshot):
     stats: FrequencyStats | None
     grid_time_deviation: float  # s
     grid_time_since: datetime
+    quality: QualitySummary  # the local day so far
     readings_accepted: int
     lines_rejected: int
     board_restarts: int
@@ -104,6 +106,8 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._previous: tuple[float, float] | None = None
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
+        self._day = DayQuality()
+        self._day_ends = _next_midnight(dt_util.utcnow())
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -121,6 +125,10 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._grid_time_since = dt_util.parse_datetime(stored["since"]) or (
             self._grid_time_since
         )
+        # A day's figures continue only on the same local day (after a gap).
+        quality = stored.get("quality")
+        if quality is not None and quality["day_ends"] == self._day_ends:
+            self._day = DayQuality.from_dict(quality)
 
     def feed(self, data: bytes) -> bool:
         """Parse bytes; add every reading to the interval's window."""
@@ -144,12 +152,14 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         }
 
     def _add(self, reading: MfmReading, timestamp: float) -> None:
-        """Count one reading in the window, the alarms and the grid time."""
+        """Count one reading in the window, the alarms, the day's quality and the grid time."""
         nominal = self._nominal
         frequency = reading.frequency + self._calibration
-        computed_alarms = self._alarm_hold.update(
-            (frequency - nominal) * 1000, timestamp
-        )
+        deviation = (frequency - nominal) * 1000
+        computed_alarms = self._alarm_hold.update(deviation, timestamp)
+        if timestamp >= self._day_ends:
+            self._start_day(timestamp)
+        self._day.add(deviation, timestamp)
         window = self._window
         window.times.append(timestamp)
         window.frequencies.append(frequency)
@@ -170,8 +180,15 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         # The parser knows it once it has accepted a reading.
         return self.parser.nominal_frequency or 50
 
+    def _start_day(self, timestamp: float) -> None:
+        """Start counting a new local day's quality."""
+        self._day = DayQuality()
+        self._day_ends = _next_midnight(dt_util.utc_from_timestamp(timestamp))
+
     def build_snapshot(self, now: datetime) -> MfmSnapshot:
         """Aggregate the interval's window and start a new one."""
+        if now.timestamp() >= self._day_ends:
+            self._start_day(now.timestamp())
         stats = self._window.stats(self._nominal)
         if stats is None and self.last_update_success and self.data is not None:
             stats = self.data.stats
@@ -180,6 +197,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             stats=stats,
             grid_time_deviation=rounded(self._grid_time, 3),
             grid_time_since=self._grid_time_since,
+            quality=self._day.summary(),
             readings_accepted=self.parser.accepted,
             lines_rejected=self.parser.rejected_total,
             board_restarts=self.parser.restarts,
@@ -191,6 +209,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         if not available:
             self._window = _Window()
             self._previous = None
+            self._day.gap()
             if self.data is not None:
                 self.data = replace(self.data, stats=None)
         super().availability_changed(available)
@@ -214,4 +233,11 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         return {
             "grid_time_deviation": self._grid_time,
             "since": self._grid_time_since.isoformat(),
+            "quality": self._day.as_dict() | {"day_ends": self._day_ends},
         }
+
+
+def _next_midnight(moment: datetime) -> float:
+    """The timestamp of the local midnight after `moment`: where its day's quality ends."""
+    tomorrow = dt_util.as_local(moment).date() + timedelta(days=1)
+    return dt_util.start_of_local_day(tomorrow).timestamp()

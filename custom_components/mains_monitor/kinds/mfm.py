@@ -29,6 +29,7 @@ from ..const import (
     NOMINAL_AUTO,
     DeviceKind,
 )
+from ..coordinator import rounded
 from ..entity import (
     MainsMonitorBinarySensorEntityDescription,
     MainsMonitorButtonEntityDescription,
@@ -38,6 +39,7 @@ from ..frequency import ALARM_THRESHOLDS_MHZ, SUMMARY_ALARM_BIT, FrequencyBand
 from ..mfm_coordinator import FrequencyStats, MfmCoordinator, MfmSnapshot
 from ..probe import MfmProbeResult, async_probe_mfm
 from ..protocol.mfm import LineFormat
+from ..quality import BANDS_MHZ, PERCENTILES, QualitySummary
 from ..validation import vol
 from .base import (
     DeviceKindDefinition,
@@ -77,6 +79,95 @@ def _frequency(
     )
 
 
+def _today(
+    key: str,
+    read: Callable[[QualitySummary], StateType],
+    *,
+    state_class: SensorStateClass,
+    device_class: SensorDeviceClass | None = None,
+    unit: str | None = None,
+    precision: int = 0,
+    placeholders: Mapping[str, str] | None = None,
+    translation_key: str | None = None,
+) -> MfmSensorEntityDescription:
+    """Describe one of the local day's quality figures; it starts again at midnight."""
+    return MainsMonitorSensorEntityDescription(
+        key=key,
+        translation_key=translation_key or key,
+        translation_placeholders=placeholders,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        state_class=state_class,
+        suggested_display_precision=precision,
+        value_fn=lambda snapshot: read(snapshot.quality),
+    )
+
+
+def _minutes(seconds: float) -> float:
+    """Seconds as minutes to 0.1 (6 s): a state changes, and is recorded, only that often."""
+    return rounded(seconds / 60, 1)
+
+
+def _time_beyond(side: str, band: int) -> MfmSensorEntityDescription:
+    """Describe the day's minutes above (side "over") or below ("under") nominal ± band."""
+    return _today(
+        f"time_{side}_{band}",
+        lambda quality: _minutes(getattr(quality, side)[band]),
+        translation_key=f"time_{side}",
+        placeholders={"band": str(band)},
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        device_class=SensorDeviceClass.DURATION,
+        unit=UnitOfTime.MINUTES,
+        precision=1,
+    )
+
+
+def _percentile(percent: int) -> MfmSensorEntityDescription:
+    """Describe the day's `percent` percentile of the deviation, exact to 1 mHz."""
+    return _today(
+        f"deviation_p{percent}",
+        lambda quality: quality.percentiles.get(percent),
+        translation_key="deviation_percentile",
+        placeholders={"percent": str(percent)},
+        state_class=SensorStateClass.MEASUREMENT,
+        unit=MILLIHERTZ,
+    )
+
+
+QUALITY_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
+    _today(
+        "measured_time",
+        # Whole minutes: it grows all day, and each change is a recorded state.
+        lambda quality: round(quality.measured / 60),
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        device_class=SensorDeviceClass.DURATION,
+        unit=UnitOfTime.MINUTES,
+    ),
+    *(_time_beyond(side, band) for band in BANDS_MHZ for side in ("over", "under")),
+    _today(
+        "deviation_spread",
+        lambda quality: (
+            None
+            if quality.standard_deviation is None
+            else rounded(quality.standard_deviation, 1)
+        ),
+        state_class=SensorStateClass.MEASUREMENT,
+        unit=MILLIHERTZ,
+        precision=1,
+    ),
+    *(_percentile(percent) for percent in PERCENTILES),
+    _today(
+        "excursions",
+        lambda quality: quality.excursions,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+    ),
+    _today(
+        "excursions_not_restored",
+        lambda quality: quality.excursions_not_restored,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+    ),
+)
+
 SENSORS: tuple[MfmSensorEntityDescription, ...] = (
     _frequency("frequency", lambda stats: stats.mean),
     _frequency("frequency_minimum", lambda stats: stats.minimum),
@@ -106,6 +197,7 @@ SENSORS: tuple[MfmSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda snapshot: snapshot.grid_time_since,
     ),
+    *QUALITY_SENSORS,
     MainsMonitorSensorEntityDescription(
         key="load_difference",
         translation_key="load_difference",

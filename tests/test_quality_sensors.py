@@ -1,0 +1,166 @@
+"""The board's frequency-quality sensors for the day, fed through a real pty.
+
+Expected values are worked out here from the readings sent: each reading stands for
+the seconds since the one before it, percentiles are nearest ranks of the sorted
+readings.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import math
+import statistics
+from typing import Any
+
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.mains_monitor.const import ConnectionState
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+from simulator.links import PtyLink
+from simulator.mfm import MfmBoard
+from tests.helpers import (
+    Clock,
+    advance,
+    restarted,
+    same_entry,
+    send_readings,
+    state,
+    wait_for_connection,
+)
+
+PREFIX = "sensor.mains_frequency_board"
+MEASURED = f"{PREFIX}_measured_time_today"
+BELOW_50 = f"{PREFIX}_time_below_50_mhz_today"
+BELOW_100 = f"{PREFIX}_time_below_100_mhz_today"
+BELOW_200 = f"{PREFIX}_time_below_200_mhz_today"
+ABOVE_50 = f"{PREFIX}_time_above_50_mhz_today"
+ABOVE_100 = f"{PREFIX}_time_above_100_mhz_today"
+SPREAD = f"{PREFIX}_deviation_spread_today"
+EXCURSIONS = f"{PREFIX}_excursions_beyond_50_mhz_today"
+NOT_RESTORED = f"{PREFIX}_excursions_not_restored_in_15_min_today"
+SPACING = 3.0
+# A dip to -110 mHz for 60 s, back to nominal, a rise to +60 mHz for 30 s, back. The board
+# moves at most 100 mHz from one reading to the next, so the dip goes by -50 mHz.
+DAY = [50000, 49950, *[49890] * 20, 49950, 50000, *[50060] * 10, 50000]
+
+
+def percentile_states(deviations: list[int]) -> dict[str, str]:
+    """Each percentile sensor's expected state: the nearest rank of the sorted deviations."""
+    ordered = sorted(deviations)
+    return {
+        f"{PREFIX}_deviation_{percent}_percentile_today": str(
+            ordered[math.ceil(percent / 100 * len(ordered)) - 1]
+        )
+        for percent in (1, 5, 10, 90, 95, 99)
+    }
+
+
+def shown(hass: HomeAssistant, entity_ids: list[str]) -> dict[str, str]:
+    """The states of the given entities."""
+    return {entity_id: state(hass, entity_id) for entity_id in entity_ids}
+
+
+async def test_a_day_of_readings(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """Minutes beyond each band, the spread, percentiles and excursions of every reading."""
+    await send_readings(init_integration, mfm_link, clock, board, DAY, spacing=SPACING)
+    await advance(hass, clock, 5.0)
+
+    deviations = [value - 50000 for value in DAY]
+    # Each reading after the first stands for the 3 s before it.
+    seconds_at = [(deviation, SPACING) for deviation in deviations[1:]]
+    below_50 = sum(seconds for deviation, seconds in seconds_at if deviation < -50)
+    above_50 = sum(seconds for deviation, seconds in seconds_at if deviation > 50)
+    assert (below_50, above_50) == (60.0, 30.0)
+    assert shown(
+        hass, [MEASURED, BELOW_50, BELOW_100, BELOW_200, ABOVE_50, ABOVE_100]
+    ) == {
+        MEASURED: str(round(len(seconds_at) * SPACING / 60)),  # 102 s: 2 min
+        BELOW_50: "1.0",
+        BELOW_100: "1.0",
+        BELOW_200: "0.0",
+        ABOVE_50: "0.5",
+        ABOVE_100: "0.0",
+    }
+    assert state(hass, SPREAD) == str(round(statistics.pstdev(deviations), 1))
+    assert shown(hass, list(percentile_states(deviations))) == percentile_states(
+        deviations
+    )
+    assert shown(hass, [EXCURSIONS, NOT_RESTORED]) == {
+        EXCURSIONS: "2",
+        NOT_RESTORED: "0",
+    }
+
+
+async def test_the_day_starts_again_at_local_midnight(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """Yesterday's minutes and excursions are gone after midnight; today's count alone."""
+    await send_readings(init_integration, mfm_link, clock, board, DAY, spacing=SPACING)
+    await advance(hass, clock, 5.0)
+    assert state(hass, EXCURSIONS) == "2"
+
+    now = dt_util.now()
+    midnight = dt_util.start_of_local_day(now.date() + timedelta(days=1))
+    # Silent until 10 s past midnight: the board is lost, then the port reopened.
+    await advance(hass, clock, (midnight - now).total_seconds() + 10)
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    await advance(hass, clock, 1.1)
+    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    today = [49940, 49940, 49940]
+    await send_readings(
+        init_integration, mfm_link, clock, board, today, spacing=SPACING
+    )
+    await advance(hass, clock, 5.0)
+    assert dt_util.now() > midnight
+    assert shown(hass, [MEASURED, BELOW_50, ABOVE_50, EXCURSIONS]) == {
+        MEASURED: "0",  # 6 s
+        BELOW_50: "0.1",  # 6 s beyond -50 mHz
+        ABOVE_50: "0.0",
+        EXCURSIONS: "1",
+    }
+    assert shown(hass, list(percentile_states([-60, -60, -60]))) == percentile_states(
+        [-60, -60, -60]
+    )
+
+
+async def test_the_day_goes_on_after_a_restart(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """The stop writes the day so far; the next start adds to it, with the restart as a gap."""
+    await send_readings(init_integration, mfm_link, clock, board, DAY, spacing=SPACING)
+    await advance(hass, clock, 5.0)
+    assert state(hass, BELOW_50) == "1.0"
+
+    async with restarted(hass, hass_storage) as new:
+        entry = same_entry(init_integration)
+        entry.add_to_hass(new)
+        assert await new.config_entries.async_setup(entry.entry_id)
+        await wait_for_connection(entry, ConnectionState.CONNECTED)
+        # -50 mHz after the gap, then 30 readings 3 s apart at -110 mHz: 90 s more below.
+        after = [49950, *[49890] * 30]
+        await send_readings(entry, mfm_link, clock, board, after, spacing=SPACING)
+        await advance(new, clock, 5.0)
+        assert shown(new, [BELOW_50, MEASURED, EXCURSIONS]) == {
+            BELOW_50: "2.5",  # 60 s + 90 s
+            MEASURED: str(round((102 + 90) / 60)),
+            EXCURSIONS: "3",  # the restart ends one; the dip after it is a new one
+        }
+        assert state(new, SPREAD) == str(
+            round(statistics.pstdev([value - 50000 for value in DAY + after]), 1)
+        )
