@@ -1,4 +1,4 @@
-"""The board's frequency-quality sensors for the day, fed through a real pty.
+"""The board's frequency quality, time correction and stability sensors, fed through a real pty.
 
 Expected values are worked out here from the readings sent: each reading stands for
 the seconds since the one before it, percentiles are nearest ranks of the sorted
@@ -12,9 +12,11 @@ import math
 import statistics
 from typing import Any
 
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.mains_monitor.const import ConnectionState
+from custom_components.mains_monitor.const import DOMAIN, ConnectionState
+from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from simulator.links import PtyLink
@@ -25,6 +27,7 @@ from tests.helpers import (
     restarted,
     same_entry,
     send_readings,
+    set_up_connected,
     state,
     wait_for_connection,
 )
@@ -39,6 +42,12 @@ ABOVE_100 = f"{PREFIX}_time_above_100_mhz_today"
 SPREAD = f"{PREFIX}_deviation_spread_today"
 EXCURSIONS = f"{PREFIX}_excursions_beyond_50_mhz_today"
 NOT_RESTORED = f"{PREFIX}_excursions_not_restored_in_15_min_today"
+CORRECTION_EXPECTED = f"{PREFIX}_time_correction_called_for"
+CORRECTION_INFERRED = f"{PREFIX}_time_correction_in_force"
+MEAN_RECENT = f"{PREFIX}_mean_deviation_last_3_hours"
+ALLAN_1 = f"{PREFIX}_allan_deviation_1_s"
+ALLAN_10 = f"{PREFIX}_allan_deviation_10_s"
+ALLAN_100 = f"{PREFIX}_allan_deviation_100_s"
 SPACING = 3.0
 # A dip to -110 mHz for 60 s, back to nominal, a rise to +60 mHz for 30 s, back. The board
 # moves at most 100 mHz from one reading to the next, so the dip goes by -50 mHz.
@@ -164,3 +173,54 @@ async def test_the_day_goes_on_after_a_restart(
         assert state(new, SPREAD) == str(
             round(statistics.pstdev([value - 50000 for value in DAY + after]), 1)
         )
+
+
+@pytest.mark.parametrize(("grid_time", "offset"), [(25.0, "-10"), (-20.5, "10")])
+async def test_the_correction_the_grid_time_calls_for(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    mock_config_entry: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+    grid_time: float,
+    offset: str,
+) -> None:
+    """Clocks more than 20 s ahead call for the setpoint 10 mHz lower; behind, higher."""
+    key = f"{DOMAIN}.{mock_config_entry.entry_id}"
+    hass_storage[key] = {
+        "version": 1,
+        "key": key,
+        "data": {
+            "grid_time_deviation": grid_time,
+            "since": "2026-11-01T00:00:00+00:00",
+        },
+    }
+    await set_up_connected(hass, mock_config_entry)
+    await send_readings(
+        mock_config_entry, mfm_link, clock, board, [50000, 50000], spacing=1.0
+    )
+    await advance(hass, clock, 5.0)
+    assert state(hass, CORRECTION_EXPECTED) == offset
+    # Less than an hour of readings shows no correction in force.
+    assert state(hass, CORRECTION_INFERRED) == STATE_UNKNOWN
+
+
+@pytest.mark.usefixtures("all_entities_enabled")
+async def test_stability_of_alternating_seconds(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """±1 mHz a second for 20 s: 1.41 mHz at 1 s, 0 at 10 s, too short for 100 s."""
+    values = [50001 if second % 2 == 0 else 49999 for second in range(21)]
+    await send_readings(init_integration, mfm_link, clock, board, values, spacing=1.0)
+    await advance(hass, clock, 5.0)
+    assert shown(hass, [ALLAN_1, ALLAN_10, ALLAN_100]) == {
+        ALLAN_1: str(round(math.sqrt(2), 2)),  # steps of 2 mHz: sqrt(4 / 2)
+        ALLAN_10: "0.0",
+        ALLAN_100: STATE_UNKNOWN,
+    }
+    assert state(hass, MEAN_RECENT) == str(round(statistics.fmean(values) - 50000, 1))

@@ -27,6 +27,11 @@ from .errors import FailureReason
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
 from .protocol.mfm import MfmParser, MfmReading, RejectReason
 from .quality import DayQuality, QualitySummary
+from .stability import (
+    Recent,
+    expected_correction,
+    inferred_correction,
+)
 
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
@@ -55,6 +60,10 @@ class MfmSnapshot(Snapshot):
     grid_time_deviation: float  # s
     grid_time_since: datetime
     quality: QualitySummary  # the local day so far
+    correction_expected: int  # mHz, the setpoint offset the grid time calls for
+    mean_deviation_recent: float | None  # mHz, over the last 3 hours
+    correction_inferred: int | None  # mHz, the setpoint offset that mean shows
+    allan_deviations: dict[int, float | None]  # averaging time (s) -> mHz
     readings_accepted: int
     lines_rejected: int
     board_restarts: int
@@ -108,6 +117,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._grid_time_since = dt_util.utcnow()
         self._day = DayQuality()
         self._day_ends = _next_midnight(dt_util.utcnow())
+        self._recent = Recent()
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -160,6 +170,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         if timestamp >= self._day_ends:
             self._start_day(timestamp)
         self._day.add(deviation, timestamp)
+        self._recent.add(deviation, timestamp)
         window = self._window
         window.times.append(timestamp)
         window.frequencies.append(frequency)
@@ -190,6 +201,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         if now.timestamp() >= self._day_ends:
             self._start_day(now.timestamp())
         stats = self._window.stats(self._nominal)
+        mean_deviation = self._recent.mean_deviation(now.timestamp())
         if stats is None and self.last_update_success and self.data is not None:
             stats = self.data.stats
         self._window = _Window()
@@ -198,6 +210,14 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             grid_time_deviation=rounded(self._grid_time, 3),
             grid_time_since=self._grid_time_since,
             quality=self._day.summary(),
+            correction_expected=expected_correction(self._grid_time),
+            mean_deviation_recent=(
+                None if mean_deviation is None else rounded(mean_deviation, 1)
+            ),
+            correction_inferred=inferred_correction(
+                mean_deviation, self._recent.covered(now.timestamp())
+            ),
+            allan_deviations=self._recent.allan_deviations(),
             readings_accepted=self.parser.accepted,
             lines_rejected=self.parser.rejected_total,
             board_restarts=self.parser.restarts,
@@ -210,6 +230,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             self._window = _Window()
             self._previous = None
             self._day.gap()
+            self._recent.gap()
             if self.data is not None:
                 self.data = replace(self.data, stats=None)
         super().availability_changed(available)

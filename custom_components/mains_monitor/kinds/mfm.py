@@ -40,6 +40,7 @@ from ..mfm_coordinator import FrequencyStats, MfmCoordinator, MfmSnapshot
 from ..probe import MfmProbeResult, async_probe_mfm
 from ..protocol.mfm import LineFormat
 from ..quality import BANDS_MHZ, PERCENTILES, QualitySummary
+from ..stability import ALLAN_TAUS
 from ..validation import vol
 from .base import (
     DeviceKindDefinition,
@@ -168,6 +169,51 @@ QUALITY_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
     ),
 )
 
+
+def _allan(tau: int) -> MfmSensorEntityDescription:
+    """Describe the readings' Allan deviation at `tau` s over the last hour."""
+    return MainsMonitorSensorEntityDescription(
+        key=f"allan_deviation_{tau}",
+        translation_key="allan_deviation",
+        translation_placeholders={"tau": str(tau)},
+        entity_category=EntityCategory.DIAGNOSTIC,
+        native_unit_of_measurement=MILLIHERTZ,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda snapshot: _rounded_or_none(
+            snapshot.allan_deviations.get(tau), 2
+        ),
+    )
+
+
+def _rounded_or_none(value: float | None, digits: int) -> float | None:
+    """`value` rounded, None kept."""
+    return None if value is None else rounded(value, digits)
+
+
+# The grid time correction and the readings' stability.
+CORRECTION_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
+    measurement(
+        "correction_expected",
+        lambda snapshot: snapshot.correction_expected,
+        unit=MILLIHERTZ,
+        precision=0,
+    ),
+    measurement(
+        "correction_inferred",
+        lambda snapshot: snapshot.correction_inferred,
+        unit=MILLIHERTZ,
+        precision=0,
+    ),
+    measurement(
+        "mean_deviation_recent",
+        lambda snapshot: snapshot.mean_deviation_recent,
+        unit=MILLIHERTZ,
+        precision=1,
+    ),
+    *(_allan(tau) for tau in ALLAN_TAUS),
+)
+
 SENSORS: tuple[MfmSensorEntityDescription, ...] = (
     _frequency("frequency", lambda stats: stats.mean),
     _frequency("frequency_minimum", lambda stats: stats.minimum),
@@ -198,6 +244,7 @@ SENSORS: tuple[MfmSensorEntityDescription, ...] = (
         value_fn=lambda snapshot: snapshot.grid_time_since,
     ),
     *QUALITY_SENSORS,
+    *CORRECTION_SENSORS,
     MainsMonitorSensorEntityDescription(
         key="load_difference",
         translation_key="load_difference",
