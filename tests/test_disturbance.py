@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 import math
 import random
-import statistics
 
 from hypothesis import given, settings, strategies as st
 import pytest
@@ -20,6 +19,7 @@ from custom_components.mains_monitor.disturbance import (
     DisturbanceKind,
     Thresholds,
 )
+from tests.frequency_reference import brute_force_triggers, rocof_peak
 
 pytestmark = pytest.mark.without_hass
 
@@ -52,28 +52,6 @@ def detect(readings: Stream, thresholds: Thresholds = THRESHOLDS) -> list[Distur
     return found
 
 
-def brute_force_triggers(readings: Stream, thresholds: Thresholds) -> list[float]:
-    """The times of readings at which the rate of change or a step passes its threshold."""
-    times = []
-    for time, _ in readings:
-        last_second = [(t, d) for t, d in readings if time - 1 < t <= time]
-        before = [d for t, d in readings if time - 11 < t <= time - 1]
-        slope = (
-            statistics.linear_regression(*zip(*last_second, strict=True)).slope
-            if len(last_second) >= 3
-            else 0.0
-        )
-        last_mean = statistics.fmean(d for _, d in last_second)
-        step = (
-            abs(last_mean - statistics.fmean(before))
-            if before and time - readings[0][0] >= 11
-            else 0.0
-        )
-        if abs(slope) >= thresholds.rocof or step >= thresholds.step:
-            times.append(time)
-    return times
-
-
 def test_a_quiet_grid_has_no_disturbance() -> None:
     """Ten minutes of noise within ±2 mHz and a slow 20 mHz wander: nothing."""
     readings = stream(600, lambda t: 20 * math.sin(2 * math.pi * t / 900))
@@ -90,14 +68,9 @@ def test_a_step_is_one_disturbance() -> None:
     assert disturbance.start == min(t for t, _ in readings if t >= 300)
     during = [d for t, d in readings if disturbance.start <= t <= disturbance.end]
     assert disturbance.peak_deviation == max(during, key=abs)
-    slopes = [
-        statistics.linear_regression(
-            *zip(*[(t, d) for t, d in readings if time - 1 < t <= time], strict=True)
-        ).slope
-        for time, _ in readings
-        if disturbance.start <= time <= disturbance.end
-    ]
-    assert disturbance.peak_rocof == pytest.approx(max(slopes, key=abs))
+    assert disturbance.peak_rocof == pytest.approx(
+        rocof_peak(readings, disturbance.start, disturbance.end)
+    )
     assert disturbance.readings == tuple(
         (t, d)
         for t, d in readings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 import math
@@ -14,6 +15,9 @@ from homeassistant.util import dt as dt_util
 from .const import (
     CONF_CALIBRATION_OFFSET,
     CONF_NOMINAL_FREQUENCY,
+    CONF_OSCILLATION_THRESHOLD,
+    CONF_ROCOF_THRESHOLD,
+    CONF_STEP_THRESHOLD,
     DOMAIN,
     NOMINAL_AUTO,
 )
@@ -22,6 +26,14 @@ from .coordinator import (
     MainsMonitorCoordinator,
     Snapshot,
     rounded,
+)
+from .disturbance import (
+    DEFAULT_OSCILLATION,
+    DEFAULT_ROCOF,
+    DEFAULT_STEP,
+    Disturbance,
+    DisturbanceDetector,
+    Thresholds,
 )
 from .errors import FailureReason
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
@@ -32,6 +44,9 @@ from .stability import (
     expected_correction,
     inferred_correction,
 )
+
+# The latest disturbances a snapshot carries (for the event entity and the diagnostics).
+KEPT_DISTURBANCES = 5
 
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
@@ -64,6 +79,7 @@ class MfmSnapshot(Snapshot):
     mean_deviation_recent: float | None  # mHz, over the last 3 hours
     correction_inferred: int | None  # mHz, the setpoint offset that mean shows
     allan_deviations: dict[int, float | None]  # averaging time (s) -> mHz
+    disturbances: tuple[tuple[int, Disturbance], ...]  # the latest, numbered from 1
     readings_accepted: int
     lines_rejected: int
     board_restarts: int
@@ -118,6 +134,17 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._day = DayQuality()
         self._day_ends = _next_midnight(dt_util.utcnow())
         self._recent = Recent()
+        options = entry.options
+        self.disturbance_thresholds = Thresholds(
+            rocof=options.get(CONF_ROCOF_THRESHOLD, DEFAULT_ROCOF),
+            step=options.get(CONF_STEP_THRESHOLD, DEFAULT_STEP),
+            oscillation=options.get(CONF_OSCILLATION_THRESHOLD, DEFAULT_OSCILLATION),
+        )
+        self._detector = DisturbanceDetector(self.disturbance_thresholds)
+        self._disturbances: deque[tuple[int, Disturbance]] = deque(
+            maxlen=KEPT_DISTURBANCES
+        )
+        self._disturbances_found = 0
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -171,6 +198,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             self._start_day(timestamp)
         self._day.add(deviation, timestamp)
         self._recent.add(deviation, timestamp)
+        self._keep(self._detector.add(deviation, timestamp))
         window = self._window
         window.times.append(timestamp)
         window.frequencies.append(frequency)
@@ -190,6 +218,12 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         """The nominal frequency: the option, the banner, or the first value's."""
         # The parser knows it once it has accepted a reading.
         return self.parser.nominal_frequency or 50
+
+    def _keep(self, disturbance: Disturbance | None) -> None:
+        """Number and keep a disturbance that ended."""
+        if disturbance is not None:
+            self._disturbances_found += 1
+            self._disturbances.append((self._disturbances_found, disturbance))
 
     def _start_day(self, timestamp: float) -> None:
         """Start counting a new local day's quality."""
@@ -218,6 +252,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
                 mean_deviation, self._recent.covered(now.timestamp())
             ),
             allan_deviations=self._recent.allan_deviations(),
+            disturbances=tuple(self._disturbances),
             readings_accepted=self.parser.accepted,
             lines_rejected=self.parser.rejected_total,
             board_restarts=self.parser.restarts,
@@ -231,6 +266,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             self._previous = None
             self._day.gap()
             self._recent.gap()
+            self._keep(self._detector.gap())
             if self.data is not None:
                 self.data = replace(self.data, stats=None)
         super().availability_changed(available)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, replace
 from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass
@@ -15,14 +16,18 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from ..const import (
     CONF_CALIBRATION_OFFSET,
     CONF_DEVICE_KIND,
     CONF_LINE_FORMAT,
     CONF_NOMINAL_FREQUENCY,
+    CONF_OSCILLATION_THRESHOLD,
     CONF_PORT,
+    CONF_ROCOF_THRESHOLD,
     CONF_SILENCE_TIMEOUT,
+    CONF_STEP_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     DEFAULT_SILENCE_TIMEOUT,
     DEFAULT_UPDATE_INTERVAL,
@@ -30,9 +35,17 @@ from ..const import (
     DeviceKind,
 )
 from ..coordinator import rounded
+from ..disturbance import (
+    DEFAULT_OSCILLATION,
+    DEFAULT_ROCOF,
+    DEFAULT_STEP,
+    Disturbance,
+    DisturbanceKind,
+)
 from ..entity import (
     MainsMonitorBinarySensorEntityDescription,
     MainsMonitorButtonEntityDescription,
+    MainsMonitorEventEntityDescription,
     MainsMonitorSensorEntityDescription,
 )
 from ..frequency import ALARM_THRESHOLDS_MHZ, SUMMARY_ALARM_BIT, FrequencyBand
@@ -304,6 +317,31 @@ RESET_GRID_TIME = MainsMonitorButtonEntityDescription[MfmCoordinator](
     press_fn=lambda coordinator: coordinator.async_reset_grid_time(),
 )
 
+
+def disturbance_attributes(disturbance: Disturbance) -> dict[str, Any]:
+    """What a disturbance event carries: its kinds, timing and peaks."""
+    return {
+        "kinds": [kind.value for kind in disturbance.kinds],
+        "start": dt_util.utc_from_timestamp(disturbance.start).isoformat(),
+        "duration": rounded(disturbance.duration, 1),
+        "peak_deviation": rounded(disturbance.peak_deviation, 1),
+        "peak_rocof": rounded(disturbance.peak_rocof, 1),
+        "oscillation_frequency": _rounded_or_none(disturbance.oscillation_frequency, 3),
+        "oscillation_amplitude": _rounded_or_none(disturbance.oscillation_amplitude, 1),
+    }
+
+
+# One event per disturbance, typed by what started it.
+DISTURBANCE = MainsMonitorEventEntityDescription[MfmSnapshot](
+    key="disturbance",
+    translation_key="disturbance",
+    event_types=[kind.value for kind in DisturbanceKind],
+    events_fn=lambda snapshot: [
+        (number, disturbance.kinds[0].value, disturbance_attributes(disturbance))
+        for number, disturbance in snapshot.disturbances
+    ],
+)
+
 OPTIONS_SCHEMA = vol.Schema(
     {
         vol.Required(CONF_UPDATE_INTERVAL): number_field(1, 60, 1, "s"),
@@ -316,6 +354,11 @@ OPTIONS_SCHEMA = vol.Schema(
         ),
         vol.Required(CONF_CALIBRATION_OFFSET): number_field(-100, 100, 0.1, "mHz"),
         vol.Required(CONF_SILENCE_TIMEOUT): number_field(5, 600, 1, "s"),
+        vol.Required(CONF_ROCOF_THRESHOLD): number_field(
+            5, 1000, 1, MILLIHERTZ_PER_SECOND
+        ),
+        vol.Required(CONF_STEP_THRESHOLD): number_field(5, 1000, 1, MILLIHERTZ),
+        vol.Required(CONF_OSCILLATION_THRESHOLD): number_field(1, 500, 0.5, MILLIHERTZ),
     }
 )
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -323,6 +366,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_NOMINAL_FREQUENCY: NOMINAL_AUTO,
     CONF_CALIBRATION_OFFSET: 0.0,
     CONF_SILENCE_TIMEOUT: DEFAULT_SILENCE_TIMEOUT,
+    CONF_ROCOF_THRESHOLD: DEFAULT_ROCOF,
+    CONF_STEP_THRESHOLD: DEFAULT_STEP,
+    CONF_OSCILLATION_THRESHOLD: DEFAULT_OSCILLATION,
 }
 
 
@@ -350,10 +396,22 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
         """The grid-time reset."""
         return (RESET_GRID_TIME,)
 
+    def events(
+        self, coordinator: MfmCoordinator
+    ) -> Iterable[MainsMonitorEventEntityDescription[MfmSnapshot]]:
+        """The frequency disturbances."""
+        return (DISTURBANCE,)
+
     def diagnostics(self, coordinator: MfmCoordinator) -> dict[str, Any]:
-        """What the parser knows of the board."""
+        """What the parser knows of the board, and the latest disturbances with their readings."""
         parser = coordinator.parser
+        data = coordinator.data
         return {
+            "disturbances": [
+                disturbance_attributes(disturbance)
+                | {"readings_csv": disturbance.csv()}
+                for _, disturbance in (() if data is None else data.disturbances)
+            ],
             "firmware": parser.firmware,
             "output_format": parser.output_format,
             "nominal_frequency": parser.nominal_frequency,
@@ -362,6 +420,10 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
             "banner_lines": parser.banner_lines,
             "rejected": dict(parser.rejected),
         }
+
+    def snapshot_diagnostics(self, snapshot: MfmSnapshot) -> dict[str, Any]:
+        """Every field but the disturbances, which `diagnostics` shows with their CSV."""
+        return asdict(replace(snapshot, disturbances=()))
 
     async def async_probe(self, port: str) -> MfmProbeResult:
         """Wait for a valid reading."""
