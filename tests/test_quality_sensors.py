@@ -20,7 +20,7 @@ from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from simulator.links import PtyLink
-from simulator.mfm import MfmBoard
+from simulator.mfm import Generator, MfmBoard, measure, random_walk
 from tests.helpers import (
     Clock,
     advance,
@@ -48,6 +48,7 @@ MEAN_RECENT = f"{PREFIX}_mean_deviation_last_3_hours"
 ALLAN_1 = f"{PREFIX}_allan_deviation_1_s"
 ALLAN_10 = f"{PREFIX}_allan_deviation_10_s"
 ALLAN_100 = f"{PREFIX}_allan_deviation_100_s"
+ISLAND = "binary_sensor.mains_frequency_board_island_or_generator_supply"
 SPACING = 3.0
 # A dip to -110 mHz for 60 s, back to nominal, a rise to +60 mHz for 30 s, back. The board
 # moves at most 100 mHz from one reading to the next, so the dip goes by -50 mHz.
@@ -224,3 +225,29 @@ async def test_stability_of_alternating_seconds(
         ALLAN_100: STATE_UNKNOWN,
     }
     assert state(hass, MEAN_RECENT) == str(round(statistics.fmean(values) - 50000, 1))
+
+
+async def test_a_generator_is_told_from_the_grid(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """A minute of the simulated generator turns the sensor on; a minute of grid, off."""
+    generator = Generator(7)
+    spacing = 0.25
+    values = [measure(board, generator, index * spacing) for index in range(280)]
+    await send_readings(
+        init_integration, mfm_link, clock, board, values, spacing=spacing
+    )
+    await advance(hass, clock, 5.0)
+    assert state(hass, ISLAND) == "on"
+
+    grid = random_walk(7)
+    values = [measure(board, grid, index * spacing) for index in range(280)]
+    await send_readings(
+        init_integration, mfm_link, clock, board, values, spacing=spacing
+    )
+    await advance(hass, clock, 5.0)
+    assert state(hass, ISLAND) == "off"

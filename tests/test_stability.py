@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import statistics
 
 from hypothesis import given, settings, strategies as st
 import pytest
@@ -11,10 +12,24 @@ import pytest
 from custom_components.mains_monitor.stability import (
     ALLAN_TAUS,
     ALLAN_WINDOW,
+    ISLAND_SPREAD,
+    ISLAND_WANDER,
+    ISLAND_WINDOW,
     Recent,
     allan_deviation,
     expected_correction,
     inferred_correction,
+    island,
+)
+from simulator.mfm import (
+    Generator,
+    MfmBoard,
+    Profile,
+    measure,
+    oscillation,
+    random_walk,
+    step,
+    trading_schedule,
 )
 
 pytestmark = pytest.mark.without_hass
@@ -136,3 +151,51 @@ def test_a_gap_drops_the_open_second() -> None:
     recent.add(7.0, 3.5)
     recent.add(9.0, 4.5)
     assert list(recent.seconds) == [(0, 2.0), (3, 7.0)]
+
+
+def board_means(profile: Profile, seconds: int) -> list[tuple[int, float]]:
+    """The 1-second means of the simulated board measuring `profile` for `seconds`."""
+    board = MfmBoard()
+    recent = Recent()
+    for index in range(int(seconds / board.line_interval)):
+        t = index * board.line_interval
+        recent.add(measure(board, profile, t) - 50000, t)
+    return recent.last_seconds(ISLAND_WINDOW, seconds)
+
+
+@pytest.mark.parametrize(
+    ("profile", "verdict"),
+    [
+        (random_walk(7), False),
+        (trading_schedule(random_walk(7)), False),
+        (step(-80, at=30.0, base=random_walk(7)), False),
+        # Inter-area modes are grid events, not an island.
+        (oscillation(0.2, 20.0, at=0.0, base=random_walk(7)), False),
+        (Generator(7), True),
+        (Generator(8), True),
+    ],
+    ids=["grid", "trading", "step", "oscillation", "generator", "other_generator"],
+)
+def test_an_island_is_told_from_the_grid(profile: Profile, verdict: bool) -> None:
+    """A minute of each simulator scenario, judged from nothing known before."""
+    means = board_means(profile, 70)
+    # The last second is still open: 59 means.
+    assert len(means) == ISLAND_WINDOW - 1
+    wander = allan_deviation(means, 1)
+    spread = statistics.pstdev(mean for _, mean in means)
+    assert wander is not None
+    # Far from the limits either way: the verdict does not hang on them.
+    if verdict:
+        assert wander > 2 * ISLAND_WANDER[1]
+    else:
+        assert wander < ISLAND_WANDER[0]
+        assert spread < ISLAND_SPREAD[0]
+    assert island(means, None) is verdict
+
+
+def test_between_the_limits_the_verdict_stays() -> None:
+    """30 mHz from second to second is neither: the last verdict holds; too few means, none."""
+    means = [(second, 30.0 * (second % 2)) for second in range(60)]
+    assert island(means, True) is True
+    assert island(means, False) is False
+    assert island(means[:29], False) is None

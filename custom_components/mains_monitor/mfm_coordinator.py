@@ -40,9 +40,11 @@ from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_s
 from .protocol.mfm import MfmParser, MfmReading, RejectReason
 from .quality import DayQuality, QualitySummary
 from .stability import (
+    ISLAND_WINDOW,
     Recent,
     expected_correction,
     inferred_correction,
+    island,
 )
 
 # The latest disturbances a snapshot carries (for the event entity and the diagnostics).
@@ -80,6 +82,7 @@ class MfmSnapshot(Snapshot):
     correction_inferred: int | None  # mHz, the setpoint offset that mean shows
     allan_deviations: dict[int, float | None]  # averaging time (s) -> mHz
     disturbances: tuple[tuple[int, Disturbance], ...]  # the latest, numbered from 1
+    island: bool | None  # whether the supply looks like an island or a generator
     readings_accepted: int
     lines_rejected: int
     board_restarts: int
@@ -134,6 +137,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._day = DayQuality()
         self._day_ends = _next_midnight(dt_util.utcnow())
         self._recent = Recent()
+        self._island: bool | None = None
         options = entry.options
         self.disturbance_thresholds = Thresholds(
             rocof=options.get(CONF_ROCOF_THRESHOLD, DEFAULT_ROCOF),
@@ -236,6 +240,9 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             self._start_day(now.timestamp())
         stats = self._window.stats(self._nominal)
         mean_deviation = self._recent.mean_deviation(now.timestamp())
+        self._island = island(
+            self._recent.last_seconds(ISLAND_WINDOW, now.timestamp()), self._island
+        )
         if stats is None and self.last_update_success and self.data is not None:
             stats = self.data.stats
         self._window = _Window()
@@ -253,6 +260,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             ),
             allan_deviations=self._recent.allan_deviations(),
             disturbances=tuple(self._disturbances),
+            island=self._island,
             readings_accepted=self.parser.accepted,
             lines_rejected=self.parser.rejected_total,
             board_restarts=self.parser.restarts,

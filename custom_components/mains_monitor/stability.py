@@ -10,6 +10,13 @@ Pure arithmetic on deviations from nominal (mHz) and arrival times (s); no Home 
 - Stability: the Allan deviation at 1, 10 and 100 s of the readings' 1-second means over
   the last hour. A crystal that drifts shows at long averaging times; the grid's own
   wander shows at all of them.
+- Island or generator: judged on the last minute's 1-second means. A large grid moves
+  slowly: its Allan deviation at 1 s is 1-3 mHz and the spread of a minute's means
+  5-15 mHz; a step (a power station tripping) or an inter-area oscillation of 20 mHz
+  raises them to about 40 and 15 mHz. A generator's governor hunts: tens of mHz from
+  one second to the next. The supply is taken for an island above 32 mHz (Allan, 1 s)
+  or 120 mHz (spread), and for the grid again below 16 and 60 mHz; between, the
+  verdict stays.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from collections import deque
 from collections.abc import Iterator
 import itertools
 import math
+import statistics
 from typing import Final
 
 GRID_TIME_LIMIT: Final = 20.0  # s
@@ -30,6 +38,12 @@ CORRECTION_WINDOW: Final = 3 * 3600  # s
 INFERENCE_MINIMUM: Final = 3600  # s
 ALLAN_TAUS: Final = (1, 10, 100)  # s
 ALLAN_WINDOW: Final = 3600  # s of 1-second means
+ISLAND_WINDOW: Final = 60  # s of 1-second means judged
+ISLAND_MINIMUM: Final = 30  # 1-second means needed for a verdict
+# Allan deviation at 1 s and spread of the means (mHz): the grid below the first, an
+# island above the second.
+ISLAND_WANDER: Final = (16.0, 32.0)
+ISLAND_SPREAD: Final = (60.0, 120.0)
 
 
 def expected_correction(grid_time_deviation: float) -> int:
@@ -81,6 +95,22 @@ def _blocks(means: list[tuple[int, float]], tau: int) -> Iterator[tuple[int, flo
         if count == tau:
             yield start, total / tau
             start, total, count = second + 1, 0.0, 0
+
+
+def island(means: list[tuple[int, float]], previous: bool | None) -> bool | None:
+    """Whether the last minute's 1-second means show an island or generator supply.
+
+    None with fewer than ISLAND_MINIMUM means; `previous` while between the limits.
+    """
+    if len(means) < ISLAND_MINIMUM:
+        return None
+    wander = allan_deviation(means, 1) or 0.0
+    spread = statistics.pstdev(mean for _, mean in means)
+    if wander > ISLAND_WANDER[1] or spread > ISLAND_SPREAD[1]:
+        return True
+    if wander < ISLAND_WANDER[0] and spread < ISLAND_SPREAD[0]:
+        return False
+    return previous
 
 
 class Recent:
@@ -140,6 +170,11 @@ class Recent:
         if not readings:
             return None
         return math.fsum(total for total, _ in kept) / readings
+
+    def last_seconds(self, seconds: int, now: float) -> list[tuple[int, float]]:
+        """The 1-second means of the last `seconds` before `now`."""
+        oldest = now - seconds
+        return [point for point in self.seconds if point[0] >= oldest]
 
     def allan_deviations(self) -> dict[int, float | None]:
         """The Allan deviation (mHz) at each of ALLAN_TAUS."""

@@ -310,6 +310,13 @@ ALARMS: tuple[MainsMonitorBinarySensorEntityDescription[MfmSnapshot], ...] = (
     ),
 )
 
+# On while the frequency wanders like an island's or a generator's (stability.island).
+ISLAND = MainsMonitorBinarySensorEntityDescription[MfmSnapshot](
+    key="island",
+    translation_key="island",
+    is_on_fn=lambda snapshot: snapshot.island,
+)
+
 RESET_GRID_TIME = MainsMonitorButtonEntityDescription[MfmCoordinator](
     key="reset_grid_time",
     translation_key="reset_grid_time",
@@ -387,8 +394,8 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
     def binary_sensors(
         self, coordinator: MfmCoordinator
     ) -> Iterable[MainsMonitorBinarySensorEntityDescription[MfmSnapshot]]:
-        """The board's frequency alarms."""
-        return ALARMS
+        """The board's frequency alarms and the island verdict."""
+        return (*ALARMS, ISLAND)
 
     def buttons(
         self, coordinator: MfmCoordinator
