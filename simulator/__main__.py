@@ -1,7 +1,7 @@
 """Run a simulated device until Ctrl-C or SIGTERM.
 
     python -m simulator mfm [--firmware V1|V2] [--format 1-4] [--nominal 50|60]
-        [--scenario normal|dip|reboot-loop] [--seed N] (--pty PATH | --tcp HOST:PORT)
+        [--scenario normal|dip|trading|oscillation|step|generator|reboot-loop] [--seed N] (--pty PATH | --tcp HOST:PORT)
         [--speed X]
     python -m simulator ecm1240 [--model ECM-1240|ECM-1220] [--unit-id N]
         [--serial N] [--interval S] [--realtime on|off] [--near-wrap]
@@ -36,7 +36,19 @@ from .ecm1240 import (
     start_near_wraps,
 )
 from .links import PtyLink, TcpLink
-from .mfm import Firmware, MfmBoard, dip, random_walk, reboot_loop, stream
+from .mfm import (
+    Firmware,
+    Generator,
+    MfmBoard,
+    Profile,
+    dip,
+    oscillation,
+    random_walk,
+    reboot_loop,
+    step,
+    stream,
+    trading_schedule,
+)
 
 _LOGGER = logging.getLogger("simulator")
 
@@ -65,7 +77,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     mfm.add_argument("--nominal", type=int, choices=(50, 60), default=50)
     mfm.add_argument(
-        "--scenario", choices=("normal", "dip", "reboot-loop"), default="normal"
+        "--scenario",
+        choices=(
+            "normal",
+            "dip",
+            "trading",
+            "oscillation",
+            "step",
+            "generator",
+            "reboot-loop",
+        ),
+        default="normal",
     )
     mfm.add_argument(
         "--seed", type=int, default=0, help="seed of the grid's random walk"
@@ -164,9 +186,15 @@ def _mfm_chunks(args: argparse.Namespace) -> Chunks:
     if args.scenario == "reboot-loop":
         return reboot_loop(board)
     grid = random_walk(args.seed, center=board.nominal_mhz)
-    if args.scenario == "dip":
-        grid = dip(DIP_TO_MHZ, DIP_AT, DIP_SECONDS, every=DIP_EVERY, base=grid)
-    return stream(board, grid)
+    scenarios: dict[str, Profile] = {
+        "normal": grid,
+        "dip": dip(DIP_TO_MHZ, DIP_AT, DIP_SECONDS, every=DIP_EVERY, base=grid),
+        "trading": trading_schedule(grid),
+        "oscillation": oscillation(base=grid),
+        "step": step(base=grid),
+        "generator": Generator(args.seed, center=board.nominal_mhz),
+    }
+    return stream(board, scenarios[args.scenario])
 
 
 def _ecm_unit(args: argparse.Namespace) -> EcmUnit:

@@ -253,6 +253,87 @@ def dip(
     return profile
 
 
+def _base(profile: Profile | None) -> Profile:
+    """The profile a scenario adds to: steady 50 Hz unless given."""
+    return profile if profile is not None else steady()
+
+
+# The power market's schedule changes: (seconds after the hour, depth mHz). Generation
+# ramps at the full hour and, less, at each quarter hour: the frequency falls within
+# 20 s and recovers over 3 minutes.
+SCHEDULE_CHANGES = ((0, 60), (900, 25), (1800, 25), (2700, 25))
+SCHEDULE_FALL = 20.0
+SCHEDULE_RECOVERY = 180.0
+
+
+def trading_schedule(base: Profile | None = None) -> Profile:
+    """`base` with the hour and quarter-hour dips of the trading schedule; t = 0 is a full hour."""
+    underlying = _base(base)
+
+    def profile(t: float) -> int:
+        """The base, less the dip of the schedule change under way."""
+        into_hour = t % 3600
+        for at, depth in SCHEDULE_CHANGES:
+            since = into_hour - at
+            if 0 <= since < SCHEDULE_FALL:
+                return underlying(t) - round(depth * since / SCHEDULE_FALL)
+            if SCHEDULE_FALL <= since < SCHEDULE_FALL + SCHEDULE_RECOVERY:
+                left = 1 - (since - SCHEDULE_FALL) / SCHEDULE_RECOVERY
+                return underlying(t) - round(depth * left)
+        return underlying(t)
+
+    return profile
+
+
+def oscillation(
+    frequency: float = 0.2,
+    amplitude: float = 20.0,
+    *,
+    at: float = 60.0,
+    duration: float = 300.0,
+    base: Profile | None = None,
+) -> Profile:
+    """`base` with a sine of `frequency` Hz and `amplitude` mHz for `duration` s from `at`."""
+    underlying = _base(base)
+
+    def profile(t: float) -> int:
+        """The base, plus the sine while it lasts."""
+        if at <= t < at + duration:
+            swing = amplitude * math.sin(2 * math.pi * frequency * (t - at))
+            return underlying(t) + round(swing)
+        return underlying(t)
+
+    return profile
+
+
+def step(size: int = -80, at: float = 60.0, base: Profile | None = None) -> Profile:
+    """`base`, moved by `size` mHz from `at` on: a power station tripping, say."""
+    underlying = _base(base)
+    return lambda t: underlying(t) + (size if t >= at else 0)
+
+
+@dataclass
+class Generator:
+    """A seeded generator supply: its governor hunts around `center`, far more than a grid.
+
+    A mean-reverting wander of a few hundred mHz, plus hunting at 0.5 Hz of 100 mHz.
+    """
+
+    seed: int = 0
+    center: int = 50000
+    _walk: RandomWalk = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """A wider, faster wander than the grid's."""
+        self._walk = RandomWalk(
+            seed=self.seed, center=self.center, step_seconds=0.5, sigma_mhz=40.0
+        )
+
+    def __call__(self, t: float) -> int:
+        """The frequency at `t`."""
+        return self._walk(t) + round(100 * math.sin(2 * math.pi * 0.5 * t))
+
+
 # --- scenarios: timed byte streams of (absolute simulated seconds, bytes) ----------
 
 

@@ -17,11 +17,15 @@ from custom_components.mains_monitor.const import (
     CONF_DEVICE_KIND,
     CONF_LINE_FORMAT,
     CONF_NOMINAL_FREQUENCY,
+    CONF_OSCILLATION_THRESHOLD,
     CONF_PORT,
+    CONF_ROCOF_THRESHOLD,
     CONF_SILENCE_TIMEOUT,
+    CONF_STEP_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
 )
+from custom_components.mains_monitor.disturbance import Thresholds
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from custom_components.mains_monitor.protocol.mfm import LineFormat
 from homeassistant.config_entries import (
@@ -52,6 +56,9 @@ DEFAULTS = {
     CONF_NOMINAL_FREQUENCY: "auto",
     CONF_CALIBRATION_OFFSET: 0.0,
     CONF_SILENCE_TIMEOUT: 30,
+    CONF_ROCOF_THRESHOLD: 50.0,
+    CONF_STEP_THRESHOLD: 30.0,
+    CONF_OSCILLATION_THRESHOLD: 10.0,
 }
 NMEA_LINES = [
     b"$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47\r\n",
@@ -558,6 +565,9 @@ async def test_new_options_are_stored_and_applied(
         CONF_NOMINAL_FREQUENCY: "60",
         CONF_CALIBRATION_OFFSET: -1.5,
         CONF_SILENCE_TIMEOUT: 120,
+        CONF_ROCOF_THRESHOLD: 80.0,
+        CONF_STEP_THRESHOLD: 40.0,
+        CONF_OSCILLATION_THRESHOLD: 5.5,
     }
     before = init_integration.runtime_data
     flow = await hass.config_entries.options.async_init(init_integration.entry_id)
@@ -570,6 +580,9 @@ async def test_new_options_are_stored_and_applied(
     coordinator = init_integration.runtime_data
     assert coordinator is not before
     assert coordinator.parser.nominal_frequency == 60
+    assert coordinator.disturbance_thresholds == Thresholds(
+        rocof=80.0, step=40.0, oscillation=5.5
+    )
     assert await hass.config_entries.async_unload(init_integration.entry_id)
 
 
@@ -583,6 +596,9 @@ async def test_new_options_are_stored_and_applied(
         (CONF_CALIBRATION_OFFSET, 101),
         (CONF_CALIBRATION_OFFSET, -101),
         (CONF_NOMINAL_FREQUENCY, "55"),
+        (CONF_ROCOF_THRESHOLD, 4),
+        (CONF_STEP_THRESHOLD, 1001),
+        (CONF_OSCILLATION_THRESHOLD, 0.5),
     ],
 )
 async def test_options_out_of_range_are_refused(

@@ -33,9 +33,12 @@ from custom_components.mains_monitor.const import (
     CONF_MODE,
     CONF_NAME,
     CONF_NOMINAL_FREQUENCY,
+    CONF_OSCILLATION_THRESHOLD,
     CONF_POLL_INTERVAL,
     CONF_PORT,
+    CONF_ROCOF_THRESHOLD,
     CONF_SILENCE_TIMEOUT,
+    CONF_STEP_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
     DeviceKind,
@@ -75,6 +78,9 @@ MFM_NUMBERS = {
     CONF_UPDATE_INTERVAL: (1, 60),
     CONF_CALIBRATION_OFFSET: (-100, 100),
     CONF_SILENCE_TIMEOUT: (5, 600),
+    CONF_ROCOF_THRESHOLD: (5, 1000),
+    CONF_STEP_THRESHOLD: (5, 1000),
+    CONF_OSCILLATION_THRESHOLD: (1, 500),
 }
 ECM_NUMBERS = {
     CONF_UPDATE_INTERVAL: (1, 60),
@@ -330,6 +336,16 @@ async def configure_options(
     update=number_inputs(*MFM_NUMBERS[CONF_UPDATE_INTERVAL]),
     calibration=number_inputs(*MFM_NUMBERS[CONF_CALIBRATION_OFFSET]),
     silence=number_inputs(*MFM_NUMBERS[CONF_SILENCE_TIMEOUT]),
+    thresholds=st.tuples(
+        *(
+            number_inputs(*MFM_NUMBERS[key])
+            for key in (
+                CONF_ROCOF_THRESHOLD,
+                CONF_STEP_THRESHOLD,
+                CONF_OSCILLATION_THRESHOLD,
+            )
+        )
+    ),
     nominal=mostly(
         st.sampled_from(NOMINALS), st.one_of(st.text(max_size=4), st.integers())
     ),
@@ -340,13 +356,18 @@ async def test_any_board_options_are_stored_or_refused(
     update: Any,
     calibration: Any,
     silence: Any,
+    thresholds: tuple[Any, Any, Any],
     nominal: Any,
 ) -> None:
     """Options in their ranges are stored as numbers; NaN is a form error; else InvalidData."""
+    rocof, step, oscillation = thresholds
     values = {
         CONF_UPDATE_INTERVAL: update,
         CONF_CALIBRATION_OFFSET: calibration,
         CONF_SILENCE_TIMEOUT: silence,
+        CONF_ROCOF_THRESHOLD: rocof,
+        CONF_STEP_THRESHOLD: step,
+        CONF_OSCILLATION_THRESHOLD: oscillation,
     }
     numbers = numbers_or_refused(values, MFM_NUMBERS)
     before = dict(mock_config_entry.options)

@@ -38,8 +38,8 @@ def load_difference(millihertz: int) -> int:
 
 @pytest.mark.parametrize(
     "platforms",
-    [[Platform.SENSOR], [Platform.BINARY_SENSOR], [Platform.BUTTON]],
-    ids=["sensor", "binary_sensor", "button"],
+    [[Platform.SENSOR], [Platform.BINARY_SENSOR], [Platform.BUTTON], [Platform.EVENT]],
+    ids=["sensor", "binary_sensor", "button", "event"],
 )
 @pytest.mark.usefixtures("all_entities_enabled")
 async def test_entities(

@@ -13,7 +13,7 @@ from .kinds import device_kind
 from .ports import async_follow_moved_port
 from .repairs import async_clear
 
-PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.SENSOR]
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.BUTTON, Platform.EVENT, Platform.SENSOR]
 
 
 async def async_setup_entry(

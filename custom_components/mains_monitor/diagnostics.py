@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -28,5 +27,9 @@ async def async_get_config_entry_diagnostics(
             "last_error": coordinator.connection.last_error,
         },
         "device": kind.diagnostics(kind.coordinator_of(entry)),
-        "snapshot": None if coordinator.data is None else asdict(coordinator.data),
+        "snapshot": (
+            None
+            if coordinator.data is None
+            else kind.snapshot_diagnostics(coordinator.data)
+        ),
     }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorEntityDescription
 from homeassistant.components.button import ButtonEntityDescription
+from homeassistant.components.event import EventEntityDescription
 from homeassistant.components.sensor import SensorEntityDescription
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import StateType
@@ -41,6 +42,17 @@ class MainsMonitorButtonEntityDescription[CoordinatorT: MainsMonitorCoordinator[
     """A button: what pressing it does to its device's coordinator."""
 
     press_fn: Callable[[CoordinatorT], None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class MainsMonitorEventEntityDescription[SnapshotT: Snapshot](EventEntityDescription):
+    """An event entity: the numbered events its device's snapshot carries.
+
+    A snapshot carries its device's latest events again until newer ones push them
+    out; the entity fires each number once.
+    """
+
+    events_fn: Callable[[SnapshotT], Sequence[tuple[int, str, dict[str, Any]]]]
 
 
 class MainsMonitorEntity(CoordinatorEntity[MainsMonitorCoordinator[Any]]):

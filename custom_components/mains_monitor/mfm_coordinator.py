@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 import math
 from typing import Any
 
@@ -14,6 +15,9 @@ from homeassistant.util import dt as dt_util
 from .const import (
     CONF_CALIBRATION_OFFSET,
     CONF_NOMINAL_FREQUENCY,
+    CONF_OSCILLATION_THRESHOLD,
+    CONF_ROCOF_THRESHOLD,
+    CONF_STEP_THRESHOLD,
     DOMAIN,
     NOMINAL_AUTO,
 )
@@ -23,9 +27,28 @@ from .coordinator import (
     Snapshot,
     rounded,
 )
+from .disturbance import (
+    DEFAULT_OSCILLATION,
+    DEFAULT_ROCOF,
+    DEFAULT_STEP,
+    Disturbance,
+    DisturbanceDetector,
+    Thresholds,
+)
 from .errors import FailureReason
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
 from .protocol.mfm import MfmParser, MfmReading, RejectReason
+from .quality import DayQuality, QualitySummary
+from .stability import (
+    ISLAND_WINDOW,
+    Recent,
+    expected_correction,
+    inferred_correction,
+    island,
+)
+
+# The latest disturbances a snapshot carries (for the event entity and the diagnostics).
+KEPT_DISTURBANCES = 5
 
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
@@ -53,6 +76,13 @@ class MfmSnapshot(Snapshot):
     stats: FrequencyStats | None
     grid_time_deviation: float  # s
     grid_time_since: datetime
+    quality: QualitySummary  # the local day so far
+    correction_expected: int  # mHz, the setpoint offset the grid time calls for
+    mean_deviation_recent: float | None  # mHz, over the last 3 hours
+    correction_inferred: int | None  # mHz, the setpoint offset that mean shows
+    allan_deviations: dict[int, float | None]  # averaging time (s) -> mHz
+    disturbances: tuple[tuple[int, Disturbance], ...]  # the latest, numbered from 1
+    island: bool | None  # whether the supply looks like an island or a generator
     readings_accepted: int
     lines_rejected: int
     board_restarts: int
@@ -104,6 +134,21 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._previous: tuple[float, float] | None = None
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
+        self._day = DayQuality()
+        self._day_ends = _next_midnight(dt_util.utcnow())
+        self._recent = Recent()
+        self._island: bool | None = None
+        options = entry.options
+        self.disturbance_thresholds = Thresholds(
+            rocof=options.get(CONF_ROCOF_THRESHOLD, DEFAULT_ROCOF),
+            step=options.get(CONF_STEP_THRESHOLD, DEFAULT_STEP),
+            oscillation=options.get(CONF_OSCILLATION_THRESHOLD, DEFAULT_OSCILLATION),
+        )
+        self._detector = DisturbanceDetector(self.disturbance_thresholds)
+        self._disturbances: deque[tuple[int, Disturbance]] = deque(
+            maxlen=KEPT_DISTURBANCES
+        )
+        self._disturbances_found = 0
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -121,6 +166,10 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._grid_time_since = dt_util.parse_datetime(stored["since"]) or (
             self._grid_time_since
         )
+        # A day's figures continue only on the same local day (after a gap).
+        quality = stored.get("quality")
+        if quality is not None and quality["day_ends"] == self._day_ends:
+            self._day = DayQuality.from_dict(quality)
 
     def feed(self, data: bytes) -> bool:
         """Parse bytes; add every reading to the interval's window."""
@@ -144,12 +193,16 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         }
 
     def _add(self, reading: MfmReading, timestamp: float) -> None:
-        """Count one reading in the window, the alarms and the grid time."""
+        """Count one reading in the window, the alarms, the day's quality and the grid time."""
         nominal = self._nominal
         frequency = reading.frequency + self._calibration
-        computed_alarms = self._alarm_hold.update(
-            (frequency - nominal) * 1000, timestamp
-        )
+        deviation = (frequency - nominal) * 1000
+        computed_alarms = self._alarm_hold.update(deviation, timestamp)
+        if timestamp >= self._day_ends:
+            self._start_day(timestamp)
+        self._day.add(deviation, timestamp)
+        self._recent.add(deviation, timestamp)
+        self._keep(self._detector.add(deviation, timestamp))
         window = self._window
         window.times.append(timestamp)
         window.frequencies.append(frequency)
@@ -170,9 +223,26 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         # The parser knows it once it has accepted a reading.
         return self.parser.nominal_frequency or 50
 
+    def _keep(self, disturbance: Disturbance | None) -> None:
+        """Number and keep a disturbance that ended."""
+        if disturbance is not None:
+            self._disturbances_found += 1
+            self._disturbances.append((self._disturbances_found, disturbance))
+
+    def _start_day(self, timestamp: float) -> None:
+        """Start counting a new local day's quality."""
+        self._day = DayQuality()
+        self._day_ends = _next_midnight(dt_util.utc_from_timestamp(timestamp))
+
     def build_snapshot(self, now: datetime) -> MfmSnapshot:
         """Aggregate the interval's window and start a new one."""
+        if now.timestamp() >= self._day_ends:
+            self._start_day(now.timestamp())
         stats = self._window.stats(self._nominal)
+        mean_deviation = self._recent.mean_deviation(now.timestamp())
+        self._island = island(
+            self._recent.last_seconds(ISLAND_WINDOW, now.timestamp()), self._island
+        )
         if stats is None and self.last_update_success and self.data is not None:
             stats = self.data.stats
         self._window = _Window()
@@ -180,6 +250,17 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             stats=stats,
             grid_time_deviation=rounded(self._grid_time, 3),
             grid_time_since=self._grid_time_since,
+            quality=self._day.summary(),
+            correction_expected=expected_correction(self._grid_time),
+            mean_deviation_recent=(
+                None if mean_deviation is None else rounded(mean_deviation, 1)
+            ),
+            correction_inferred=inferred_correction(
+                mean_deviation, self._recent.covered(now.timestamp())
+            ),
+            allan_deviations=self._recent.allan_deviations(),
+            disturbances=tuple(self._disturbances),
+            island=self._island,
             readings_accepted=self.parser.accepted,
             lines_rejected=self.parser.rejected_total,
             board_restarts=self.parser.restarts,
@@ -191,6 +272,9 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         if not available:
             self._window = _Window()
             self._previous = None
+            self._day.gap()
+            self._recent.gap()
+            self._keep(self._detector.gap())
             if self.data is not None:
                 self.data = replace(self.data, stats=None)
         super().availability_changed(available)
@@ -214,4 +298,11 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         return {
             "grid_time_deviation": self._grid_time,
             "since": self._grid_time_since.isoformat(),
+            "quality": self._day.as_dict() | {"day_ends": self._day_ends},
         }
+
+
+def _next_midnight(moment: datetime) -> float:
+    """The timestamp of the local midnight after `moment`: where its day's quality ends."""
+    tomorrow = dt_util.as_local(moment).date() + timedelta(days=1)
+    return dt_util.start_of_local_day(tomorrow).timestamp()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 import math
 from typing import Any, ClassVar
 
@@ -24,6 +24,7 @@ from ..coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator, Snap
 from ..entity import (
     MainsMonitorBinarySensorEntityDescription,
     MainsMonitorButtonEntityDescription,
+    MainsMonitorEventEntityDescription,
     MainsMonitorSensorEntityDescription,
 )
 from ..validation import vol
@@ -95,9 +96,19 @@ class DeviceKindDefinition[CoordinatorT: MainsMonitorCoordinator[Any], ProbeT](A
         """The device's buttons: none unless the kind has some."""
         return ()
 
+    def events(
+        self, coordinator: CoordinatorT
+    ) -> Iterable[MainsMonitorEventEntityDescription[Any]]:
+        """The device's event entities: none unless the kind has some."""
+        return ()
+
     @abstractmethod
     def diagnostics(self, coordinator: CoordinatorT) -> dict[str, Any]:
         """What the parser and the accounting know of the device."""
+
+    def snapshot_diagnostics(self, snapshot: Any) -> dict[str, Any]:
+        """The latest snapshot, as the diagnostics show it: every field."""
+        return asdict(snapshot)
 
     @abstractmethod
     async def async_probe(self, port: str) -> ProbeT:

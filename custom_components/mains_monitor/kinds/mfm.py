@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, replace
 from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass
@@ -15,29 +16,44 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
 )
 from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
 
 from ..const import (
     CONF_CALIBRATION_OFFSET,
     CONF_DEVICE_KIND,
     CONF_LINE_FORMAT,
     CONF_NOMINAL_FREQUENCY,
+    CONF_OSCILLATION_THRESHOLD,
     CONF_PORT,
+    CONF_ROCOF_THRESHOLD,
     CONF_SILENCE_TIMEOUT,
+    CONF_STEP_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     DEFAULT_SILENCE_TIMEOUT,
     DEFAULT_UPDATE_INTERVAL,
     NOMINAL_AUTO,
     DeviceKind,
 )
+from ..coordinator import rounded
+from ..disturbance import (
+    DEFAULT_OSCILLATION,
+    DEFAULT_ROCOF,
+    DEFAULT_STEP,
+    Disturbance,
+    DisturbanceKind,
+)
 from ..entity import (
     MainsMonitorBinarySensorEntityDescription,
     MainsMonitorButtonEntityDescription,
+    MainsMonitorEventEntityDescription,
     MainsMonitorSensorEntityDescription,
 )
 from ..frequency import ALARM_THRESHOLDS_MHZ, SUMMARY_ALARM_BIT, FrequencyBand
 from ..mfm_coordinator import FrequencyStats, MfmCoordinator, MfmSnapshot
 from ..probe import MfmProbeResult, async_probe_mfm
 from ..protocol.mfm import LineFormat
+from ..quality import BANDS_MHZ, PERCENTILES, QualitySummary
+from ..stability import ALLAN_TAUS
 from ..validation import vol
 from .base import (
     DeviceKindDefinition,
@@ -77,6 +93,140 @@ def _frequency(
     )
 
 
+def _today(
+    key: str,
+    read: Callable[[QualitySummary], StateType],
+    *,
+    state_class: SensorStateClass,
+    device_class: SensorDeviceClass | None = None,
+    unit: str | None = None,
+    precision: int = 0,
+    placeholders: Mapping[str, str] | None = None,
+    translation_key: str | None = None,
+) -> MfmSensorEntityDescription:
+    """Describe one of the local day's quality figures; it starts again at midnight."""
+    return MainsMonitorSensorEntityDescription(
+        key=key,
+        translation_key=translation_key or key,
+        translation_placeholders=placeholders,
+        device_class=device_class,
+        native_unit_of_measurement=unit,
+        state_class=state_class,
+        suggested_display_precision=precision,
+        value_fn=lambda snapshot: read(snapshot.quality),
+    )
+
+
+def _minutes(seconds: float) -> float:
+    """Seconds as minutes to 0.1 (6 s): a state changes, and is recorded, only that often."""
+    return rounded(seconds / 60, 1)
+
+
+def _time_beyond(side: str, band: int) -> MfmSensorEntityDescription:
+    """Describe the day's minutes above (side "over") or below ("under") nominal ± band."""
+    return _today(
+        f"time_{side}_{band}",
+        lambda quality: _minutes(getattr(quality, side)[band]),
+        translation_key=f"time_{side}",
+        placeholders={"band": str(band)},
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        device_class=SensorDeviceClass.DURATION,
+        unit=UnitOfTime.MINUTES,
+        precision=1,
+    )
+
+
+def _percentile(percent: int) -> MfmSensorEntityDescription:
+    """Describe the day's `percent` percentile of the deviation, exact to 1 mHz."""
+    return _today(
+        f"deviation_p{percent}",
+        lambda quality: quality.percentiles.get(percent),
+        translation_key="deviation_percentile",
+        placeholders={"percent": str(percent)},
+        state_class=SensorStateClass.MEASUREMENT,
+        unit=MILLIHERTZ,
+    )
+
+
+QUALITY_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
+    _today(
+        "measured_time",
+        # Whole minutes: it grows all day, and each change is a recorded state.
+        lambda quality: round(quality.measured / 60),
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        device_class=SensorDeviceClass.DURATION,
+        unit=UnitOfTime.MINUTES,
+    ),
+    *(_time_beyond(side, band) for band in BANDS_MHZ for side in ("over", "under")),
+    _today(
+        "deviation_spread",
+        lambda quality: (
+            None
+            if quality.standard_deviation is None
+            else rounded(quality.standard_deviation, 1)
+        ),
+        state_class=SensorStateClass.MEASUREMENT,
+        unit=MILLIHERTZ,
+        precision=1,
+    ),
+    *(_percentile(percent) for percent in PERCENTILES),
+    _today(
+        "excursions",
+        lambda quality: quality.excursions,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+    ),
+    _today(
+        "excursions_not_restored",
+        lambda quality: quality.excursions_not_restored,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+    ),
+)
+
+
+def _allan(tau: int) -> MfmSensorEntityDescription:
+    """Describe the readings' Allan deviation at `tau` s over the last hour."""
+    return MainsMonitorSensorEntityDescription(
+        key=f"allan_deviation_{tau}",
+        translation_key="allan_deviation",
+        translation_placeholders={"tau": str(tau)},
+        entity_category=EntityCategory.DIAGNOSTIC,
+        native_unit_of_measurement=MILLIHERTZ,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=2,
+        value_fn=lambda snapshot: _rounded_or_none(
+            snapshot.allan_deviations.get(tau), 2
+        ),
+    )
+
+
+def _rounded_or_none(value: float | None, digits: int) -> float | None:
+    """`value` rounded, None kept."""
+    return None if value is None else rounded(value, digits)
+
+
+# The grid time correction and the readings' stability.
+CORRECTION_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
+    measurement(
+        "correction_expected",
+        lambda snapshot: snapshot.correction_expected,
+        unit=MILLIHERTZ,
+        precision=0,
+    ),
+    measurement(
+        "correction_inferred",
+        lambda snapshot: snapshot.correction_inferred,
+        unit=MILLIHERTZ,
+        precision=0,
+    ),
+    measurement(
+        "mean_deviation_recent",
+        lambda snapshot: snapshot.mean_deviation_recent,
+        unit=MILLIHERTZ,
+        precision=1,
+    ),
+    *(_allan(tau) for tau in ALLAN_TAUS),
+)
+
 SENSORS: tuple[MfmSensorEntityDescription, ...] = (
     _frequency("frequency", lambda stats: stats.mean),
     _frequency("frequency_minimum", lambda stats: stats.minimum),
@@ -106,6 +256,8 @@ SENSORS: tuple[MfmSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda snapshot: snapshot.grid_time_since,
     ),
+    *QUALITY_SENSORS,
+    *CORRECTION_SENSORS,
     MainsMonitorSensorEntityDescription(
         key="load_difference",
         translation_key="load_difference",
@@ -158,11 +310,43 @@ ALARMS: tuple[MainsMonitorBinarySensorEntityDescription[MfmSnapshot], ...] = (
     ),
 )
 
+# On while the frequency wanders like an island's or a generator's (stability.island).
+ISLAND = MainsMonitorBinarySensorEntityDescription[MfmSnapshot](
+    key="island",
+    translation_key="island",
+    is_on_fn=lambda snapshot: snapshot.island,
+)
+
 RESET_GRID_TIME = MainsMonitorButtonEntityDescription[MfmCoordinator](
     key="reset_grid_time",
     translation_key="reset_grid_time",
     entity_category=EntityCategory.CONFIG,
     press_fn=lambda coordinator: coordinator.async_reset_grid_time(),
+)
+
+
+def disturbance_attributes(disturbance: Disturbance) -> dict[str, Any]:
+    """What a disturbance event carries: its kinds, timing and peaks."""
+    return {
+        "kinds": [kind.value for kind in disturbance.kinds],
+        "start": dt_util.utc_from_timestamp(disturbance.start).isoformat(),
+        "duration": rounded(disturbance.duration, 1),
+        "peak_deviation": rounded(disturbance.peak_deviation, 1),
+        "peak_rocof": rounded(disturbance.peak_rocof, 1),
+        "oscillation_frequency": _rounded_or_none(disturbance.oscillation_frequency, 3),
+        "oscillation_amplitude": _rounded_or_none(disturbance.oscillation_amplitude, 1),
+    }
+
+
+# One event per disturbance, typed by what started it.
+DISTURBANCE = MainsMonitorEventEntityDescription[MfmSnapshot](
+    key="disturbance",
+    translation_key="disturbance",
+    event_types=[kind.value for kind in DisturbanceKind],
+    events_fn=lambda snapshot: [
+        (number, disturbance.kinds[0].value, disturbance_attributes(disturbance))
+        for number, disturbance in snapshot.disturbances
+    ],
 )
 
 OPTIONS_SCHEMA = vol.Schema(
@@ -177,6 +361,11 @@ OPTIONS_SCHEMA = vol.Schema(
         ),
         vol.Required(CONF_CALIBRATION_OFFSET): number_field(-100, 100, 0.1, "mHz"),
         vol.Required(CONF_SILENCE_TIMEOUT): number_field(5, 600, 1, "s"),
+        vol.Required(CONF_ROCOF_THRESHOLD): number_field(
+            5, 1000, 1, MILLIHERTZ_PER_SECOND
+        ),
+        vol.Required(CONF_STEP_THRESHOLD): number_field(5, 1000, 1, MILLIHERTZ),
+        vol.Required(CONF_OSCILLATION_THRESHOLD): number_field(1, 500, 0.5, MILLIHERTZ),
     }
 )
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -184,6 +373,9 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     CONF_NOMINAL_FREQUENCY: NOMINAL_AUTO,
     CONF_CALIBRATION_OFFSET: 0.0,
     CONF_SILENCE_TIMEOUT: DEFAULT_SILENCE_TIMEOUT,
+    CONF_ROCOF_THRESHOLD: DEFAULT_ROCOF,
+    CONF_STEP_THRESHOLD: DEFAULT_STEP,
+    CONF_OSCILLATION_THRESHOLD: DEFAULT_OSCILLATION,
 }
 
 
@@ -202,8 +394,8 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
     def binary_sensors(
         self, coordinator: MfmCoordinator
     ) -> Iterable[MainsMonitorBinarySensorEntityDescription[MfmSnapshot]]:
-        """The board's frequency alarms."""
-        return ALARMS
+        """The board's frequency alarms and the island verdict."""
+        return (*ALARMS, ISLAND)
 
     def buttons(
         self, coordinator: MfmCoordinator
@@ -211,10 +403,22 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
         """The grid-time reset."""
         return (RESET_GRID_TIME,)
 
+    def events(
+        self, coordinator: MfmCoordinator
+    ) -> Iterable[MainsMonitorEventEntityDescription[MfmSnapshot]]:
+        """The frequency disturbances."""
+        return (DISTURBANCE,)
+
     def diagnostics(self, coordinator: MfmCoordinator) -> dict[str, Any]:
-        """What the parser knows of the board."""
+        """What the parser knows of the board, and the latest disturbances with their readings."""
         parser = coordinator.parser
+        data = coordinator.data
         return {
+            "disturbances": [
+                disturbance_attributes(disturbance)
+                | {"readings_csv": disturbance.csv()}
+                for _, disturbance in (() if data is None else data.disturbances)
+            ],
             "firmware": parser.firmware,
             "output_format": parser.output_format,
             "nominal_frequency": parser.nominal_frequency,
@@ -223,6 +427,10 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
             "banner_lines": parser.banner_lines,
             "rejected": dict(parser.rejected),
         }
+
+    def snapshot_diagnostics(self, snapshot: MfmSnapshot) -> dict[str, Any]:
+        """Every field but the disturbances, which `diagnostics` shows with their CSV."""
+        return asdict(replace(snapshot, disturbances=()))
 
     async def async_probe(self, port: str) -> MfmProbeResult:
         """Wait for a valid reading."""
