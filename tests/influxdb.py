@@ -89,10 +89,14 @@ class Influxd(Daemon):
         await self._query(f'CREATE DATABASE "{name}"')
 
     async def points(self, database: str) -> set[Point]:
-        """Every point of every measurement in `database`, fields without nulls."""
+        """Every point of every measurement in `database`.
+
+        Grouped by every tag, a series shows the tags its points lack as empty
+        strings, and its rows the fields they lack as nulls: both are left out.
+        """
         points: set[Point] = set()
         for series in await self._query("SELECT * FROM /.*/ GROUP BY *", database):
-            tags = tuple(sorted(series.get("tags", {}).items()))
+            tags = tuple(sorted((k, v) for k, v in series["tags"].items() if v))
             columns = series["columns"]
             for row in series["values"]:
                 values = dict(zip(columns, row, strict=True))

@@ -1,22 +1,19 @@
 """Long-term statistics of both devices, compiled by Home Assistant's recorder from what it recorded.
 
-A board and an ECM-1240 (CH1 a house, CH2 net-metered solar) run side by side on
-ptys for two update intervals of 5 s from 12:00:00: their snapshots fall at
-12:00:05 and 12:00:10 and then hold, as the states of a device whose values do not
-change again. The recorder compiles the 5-minute period 12:00-12:05 and, with the
-period 12:55-13:00, the hour 12:00-13:00. Every expected figure is worked out
-below from what the simulators sent, with the recorder's own definitions: a
-time-weighted mean from the first state to the period's end, the extremes of the
-states, and the growth of a total since its first state.
+A board and an ECM-1240 run side by side for two update intervals (tests/house.py):
+their snapshots fall at 12:01:00 and 12:02:00 and then hold, as the states of
+devices whose values do not change again. The recorder compiles the 5-minute
+period 12:00-12:05 and, with the period 12:55-13:00, the hour 12:00-13:00. The
+expected statistics follow from the expected states by the recorder's own
+definitions: a time-weighted mean from the first state to the period's end, the
+extremes of the states, and the growth of a total since its first state.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import partial
-from itertools import pairwise
-from statistics import fmean, linear_regression
 from typing import Any, Literal
 
 import pytest
@@ -26,7 +23,6 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     do_adhoc_statistics,
 )
 
-from custom_components.mains_monitor.const import CONF_MODE, CONF_NAME
 from homeassistant.components.recorder import history, statistics
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.const import STATE_UNAVAILABLE
@@ -34,67 +30,32 @@ from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
-from simulator.ecm1240 import Loads
 from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
-from tests.ecm_unit import INTERVAL, Simulation, kwh
-from tests.helpers import (
-    START,
-    Clock,
-    entity_key,
-    send,
-    set_up_connected,
+from tests.ecm_unit import Simulation
+from tests.helpers import Clock, entity_key
+from tests.house import (
+    BEGIN,
+    BOARD_UNITS,
+    ECM_UNITS,
+    ENERGIES,
+    SNAPSHOTS,
+    board_entry,
+    board_figures,
+    ecm_figures,
+    entity_ids,
+    play,
+    unit_entry,
 )
-from tests.test_sensor import load_difference
 
-# The board's readings (mHz), one a second, in each update interval.
-READINGS = ([50010, 50014, 50006, 50012, 50008], [49990, 49985, 49980, 49975, 49970])
-# The unit's loads and line voltage in each update interval: a kettle and a
-# 1.5 kW burst on AUX5 come on in the second, and a cloud halves the export.
-LOADS = (
-    Loads(ch1_watts=400, ch2_watts=-1500, aux_watts=(60, 25, 0, 0, 0)),
-    Loads(ch1_watts=2400, ch2_watts=-1000, aux_watts=(60, 100, 0, 0, 1500)),
-)
-VOLTS = (120.0, 122.0)
-# Seconds of load each snapshot adds to the totals: the first packet is the baseline.
-SECONDS = (INTERVAL - 1, INTERVAL)
-CHANNELS = {
-    "ch1": {CONF_NAME: "House", CONF_MODE: "consumption"},
-    "ch2": {CONF_NAME: "Solar", CONF_MODE: "net"},
-}
-AUX = ("aux1", "aux2", "aux3", "aux4", "aux5")
-
-PERIOD = datetime.fromisoformat(START)
-LAST_PERIOD = PERIOD + timedelta(minutes=55)
-# Each snapshot's time, and the periods' end.
-SNAPSHOTS = (PERIOD + timedelta(seconds=5), PERIOD + timedelta(seconds=10))
+PERIOD = BEGIN
 PERIOD_END = PERIOD + timedelta(minutes=5)
+LAST_PERIOD = PERIOD + timedelta(minutes=55)
 
 # The sensors with a state class, by key, with the unit of their statistics.
-BOARD_MEASUREMENTS = {
-    "frequency": "Hz",
-    "frequency_minimum": "Hz",
-    "frequency_maximum": "Hz",
-    "deviation": "mHz",
-    "rate_of_change": "mHz/s",
-    "grid_time_deviation": "s",
-    "load_difference": "MW",
-}
-ECM_MEASUREMENTS = {
-    "voltage": "V",
-    "ch1_current": "A",
-    "ch2_current": "A",
-    **{f"{channel}_power": "W" for channel in ("ch1", "ch2", *AUX)},
-}
-ECM_ENERGIES = dict.fromkeys(
-    (
-        "ch1_energy",
-        "ch2_energy_imported",
-        "ch2_energy_exported",
-        *(f"{aux}_energy" for aux in AUX),
-    ),
-    "kWh",
-)
+BOARD_MEASUREMENTS = BOARD_UNITS
+ECM_MEASUREMENTS = {key: unit for key, unit in ECM_UNITS.items() if key not in ENERGIES}
+ECM_ENERGIES = {key: ECM_UNITS[key] for key in ENERGIES}
 # The diagnostic counters, off by default as they change at every update.
 COUNTERS = {
     "readings_accepted",
@@ -121,9 +82,15 @@ STATISTIC_TYPES: set[Literal["mean", "min", "max", "state", "sum"]] = {
 
 
 @pytest.fixture
-def channels() -> dict[str, dict[str, Any]]:
-    """The channel sections of the options: the house above."""
-    return CHANNELS
+def mock_config_entry(mfm_link: PtyLink) -> MockConfigEntry:
+    """The board's entry, updated every minute."""
+    return board_entry(mfm_link)
+
+
+@pytest.fixture
+def ecm_entry(ecm_link: PtyLink) -> MockConfigEntry:
+    """The unit's entry, updated every minute."""
+    return unit_entry(ecm_link)
 
 
 @pytest.fixture
@@ -137,93 +104,11 @@ async def compiled(
     clock: Clock,
 ) -> None:
     """Both devices through both intervals, recorded, with the statistics compiled."""
-    # The unit's entry is in Home Assistant already: loading the integration sets it up.
-    await simulation.set_up()
-    await set_up_connected(hass, mock_config_entry)
-    for interval, readings in enumerate(READINGS):
-        for second, millihertz in enumerate(readings):
-            line = board.line(millihertz, clock.elapsed)
-            await send(mock_config_entry, mfm_link, line, 1)
-            if interval == second == 0:
-                await simulation.start()
-            else:
-                await simulation.step(LOADS[interval], VOLTS[interval])
+    await play(hass, mock_config_entry, mfm_link, board, simulation, clock)
     await async_wait_recording_done(hass)
     for start in (PERIOD, LAST_PERIOD):
         do_adhoc_statistics(hass, start=start)
         await async_wait_recording_done(hass)
-
-
-def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
-    """The entry's entity ids by key, disabled ones included."""
-    return {
-        entity_key(hass, registered): registered.entity_id
-        for registered in er.async_entries_for_config_entry(
-            er.async_get(hass), entry.entry_id
-        )
-    }
-
-
-def board_states() -> list[dict[str, float]]:
-    """The board's measurements at each snapshot, by key."""
-    snapshots = []
-    seen: list[int] = []
-    for readings in READINGS:
-        seen += readings
-        mean = fmean(readings)
-        slope = linear_regression(range(len(readings)), readings).slope
-        # The trapezoids between consecutive readings, 1 s apart, as seconds of grid time.
-        grid_time = sum((a + b) / 2 - 50000 for a, b in pairwise(seen)) / 50000
-        snapshots.append(
-            {
-                "frequency": round(mean / 1000, 4),
-                "frequency_minimum": min(readings) / 1000,
-                "frequency_maximum": max(readings) / 1000,
-                "deviation": round(mean - 50000, 1),
-                "rate_of_change": round(slope, 2),
-                "grid_time_deviation": round(grid_time, 3),
-                "load_difference": round(fmean(map(load_difference, readings))),
-            }
-        )
-    return snapshots
-
-
-def amps(watts: float, volts: float) -> float:
-    """A current as the unit sends it, in hundredths of an amp."""
-    return round(abs(watts) / volts * 100) / 100
-
-
-def ecm_states() -> list[dict[str, float]]:
-    """The unit's measurements and totals at each snapshot, by key."""
-    snapshots = []
-    watt_seconds = dict.fromkeys(ECM_ENERGIES, 0.0)
-    for index, (loads, volts, seconds) in enumerate(
-        zip(LOADS, VOLTS, SECONDS, strict=True)
-    ):
-        currents = (amps(loads.ch1_watts, volts), amps(loads.ch2_watts, volts))
-        # A current is the mean of the interval's packets; the baseline, the
-        # first interval's first packet, was sent before any load.
-        packets = [(0.0, 0.0)] * (index == 0) + [currents] * seconds
-        powers = {
-            "ch1_power": loads.ch1_watts,
-            "ch2_power": loads.ch2_watts,
-            **{f"{aux}_power": w for aux, w in zip(AUX, loads.aux_watts, strict=True)},
-        }
-        watt_seconds["ch1_energy"] += abs(loads.ch1_watts) * seconds
-        watt_seconds["ch2_energy_imported"] += max(loads.ch2_watts, 0) * seconds
-        watt_seconds["ch2_energy_exported"] += max(-loads.ch2_watts, 0) * seconds
-        for aux, watts in zip(AUX, loads.aux_watts, strict=True):
-            watt_seconds[f"{aux}_energy"] += abs(watts) * seconds
-        snapshots.append(
-            {
-                "voltage": volts,
-                "ch1_current": round(fmean(ch1 for ch1, _ in packets), 2),
-                "ch2_current": round(fmean(ch2 for _, ch2 in packets), 2),
-                **powers,
-                **{key: float(kwh(ws)) for key, ws in watt_seconds.items()},
-            }
-        )
-    return snapshots
 
 
 def time_weighted(first: float, second: float) -> float:
@@ -274,10 +159,10 @@ def expected_statistics(
 ) -> tuple[Rows, Rows]:
     """The expected 5-minute and hourly statistics of both devices, by entity id."""
     board_five, board_hour = expected_rows(
-        entity_ids(hass, board), BOARD_MEASUREMENTS, (), board_states()
+        entity_ids(hass, board), BOARD_MEASUREMENTS, (), board_figures()
     )
     ecm_five, ecm_hour = expected_rows(
-        entity_ids(hass, ecm), ECM_MEASUREMENTS, ECM_ENERGIES, ecm_states()
+        entity_ids(hass, ecm), ECM_MEASUREMENTS, ECM_ENERGIES, ecm_figures()
     )
     return board_five | ecm_five, board_hour | ecm_hour
 
@@ -391,7 +276,10 @@ async def test_one_state_row_per_update(
 ) -> None:
     """A measurement writes one row at set-up and one for each update that changed it."""
     board, ecm = entity_ids(hass, mock_config_entry), entity_ids(hass, ecm_entry)
-    (first_board, second_board), (first_ecm, second_ecm) = board_states(), ecm_states()
+    (first_board, second_board), (first_ecm, second_ecm) = (
+        board_figures(),
+        ecm_figures(),
+    )
 
     recorded = await recorded_states(
         hass, [board["frequency"], ecm["ch1_energy"], ecm["aux1_power"]]
