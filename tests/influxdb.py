@@ -65,10 +65,10 @@ class Influxd(Daemon):
         )
         return ["run", "-config", str(config)]
 
-    async def _query(
+    async def query(
         self, statement: str, database: str | None = None
     ) -> list[dict[str, Any]]:
-        """The series of one InfluxQL statement's answer, times in ms; raise its error."""
+        """The series of one InfluxQL statement's answer, times in ms since the epoch; raise its error."""
         params = {"q": statement, "epoch": "ms"}
         if database is not None:
             params["db"] = database
@@ -86,7 +86,7 @@ class Influxd(Daemon):
 
     async def create_database(self, name: str) -> None:
         """Create the database `name`."""
-        await self._query(f'CREATE DATABASE "{name}"')
+        await self.query(f'CREATE DATABASE "{name}"')
 
     async def points(self, database: str) -> set[Point]:
         """Every point of every measurement in `database`.
@@ -95,7 +95,7 @@ class Influxd(Daemon):
         strings, and its rows the fields they lack as nulls: both are left out.
         """
         points: set[Point] = set()
-        for series in await self._query("SELECT * FROM /.*/ GROUP BY *", database):
+        for series in await self.query("SELECT * FROM /.*/ GROUP BY *", database):
             tags = tuple(sorted((k, v) for k, v in series["tags"].items() if v))
             columns = series["columns"]
             for row in series["values"]:

@@ -1,7 +1,7 @@
 """Home Assistant's own InfluxDB integration exports both devices to a real InfluxDB 1.x server.
 
 The integration is added as a user adds it in 2026 (Settings -> Devices & services:
-InfluxDB 1.x, its URL and database), with the options the README recommends in
+InfluxDB 1.x, its URL and database), with the README's options in
 configuration.yaml, which Home Assistant reads when it sets the entry up. The board
 and the ECM-1240 then play two update intervals (tests/house.py); the test reads
 back every point the server holds with InfluxQL and compares it with the points
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 import logging
 from pathlib import Path
+import re
 
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -55,25 +56,7 @@ from tests.house import (
 from tests.influxdb import Influxd, Point
 
 DATABASE = "home_assistant"
-# The README's recommended options, for the board and an ECM-1240 with serial 434.
-OPTIONS = """\
-influxdb:
-  measurement_attr: unit_of_measurement
-  tags:
-    source: home_assistant
-  tags_attributes:
-    - device_class
-  ignore_attributes:
-    - friendly_name
-    - icon
-    - options
-    - state_class
-  include:
-    entity_globs:
-      - sensor.mains_frequency_board_*
-      - binary_sensor.mains_frequency_board_*
-      - sensor.ecm_1240_500434_*
-"""
+README = Path(__file__).parent.parent / "README.md"
 TAGS = {"source": "home_assistant"}
 OUTSIDE = "sensor.outdoor_temperature"
 # A healthy server takes a batch within a second; a loaded machine gets 30 s.
@@ -129,12 +112,21 @@ class Writes(logging.Handler):
         self._wrote.clear()
 
 
+def readme_block(language: str, start: str) -> str:
+    """The README's one code block in `language` that starts with `start`."""
+    text = README.read_text(encoding="utf-8")
+    blocks: list[str] = re.findall(rf"^```{language}\n(.*?)^```", text, re.M | re.S)
+    (block,) = (block for block in blocks if block.startswith(start))
+    return block
+
+
 @pytest.fixture
 def hass_config_dir(tmp_path: Path) -> str:
-    """A configuration folder whose configuration.yaml holds the InfluxDB options."""
+    """A configuration folder whose configuration.yaml holds the README's InfluxDB options."""
     config = tmp_path / "config"
     config.mkdir()
-    (config / "configuration.yaml").write_text(OPTIONS, encoding="utf-8")
+    options = readme_block("yaml", "influxdb:")
+    (config / "configuration.yaml").write_text(options, encoding="utf-8")
     return str(config)
 
 
@@ -342,3 +334,25 @@ async def test_only_the_included_entities_are_exported(
     assert exported == expected_board(hass, mock_config_entry) | expected_unit(
         hass, ecm_entry
     )
+
+
+async def test_the_readmes_grafana_query(
+    exported: set[Point], influxd: Influxd
+) -> None:
+    """The README's InfluxQL query, as Grafana fills it in for 12:00-12:03 by the minute: each minute's mean frequency."""
+    end = BEGIN + timedelta(minutes=3)
+    query = (
+        readme_block("sql", "SELECT")
+        .replace("$timeFilter", f"time >= '{BEGIN:%FT%TZ}' AND time < '{end:%FT%TZ}'")
+        .replace("$__interval", "1m")
+    )
+    first, second = board_figures()
+
+    (series,) = await influxd.query(query, DATABASE)
+
+    # Nothing came before 12:01 to fill the first minute with.
+    assert series["values"] == [
+        [milliseconds(BEGIN), None],
+        [milliseconds(SNAPSHOTS[0]), first["frequency"]],
+        [milliseconds(SNAPSHOTS[1]), second["frequency"]],
+    ]
