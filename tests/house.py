@@ -118,7 +118,7 @@ def unit_entry(link: PtyLink) -> MockConfigEntry:
 
 async def play(
     hass: HomeAssistant,
-    board_entry: MockConfigEntry,
+    mfm_entry: MockConfigEntry,
     mfm_link: PtyLink,
     board: MfmBoard,
     simulation: Simulation,
@@ -127,11 +127,11 @@ async def play(
     """Set both entries up and run both devices through both intervals."""
     # The unit's entry is in Home Assistant already: loading the integration sets it up.
     await simulation.set_up()
-    await set_up_connected(hass, board_entry)
+    await set_up_connected(hass, mfm_entry)
     for interval, readings in enumerate(READINGS):
         for second, millihertz in enumerate(readings):
             line = board.line(millihertz, clock.elapsed)
-            await send(board_entry, mfm_link, line, 1)
+            await send(mfm_entry, mfm_link, line, 1)
             if interval == second == 0:
                 await simulation.start()
             else:
