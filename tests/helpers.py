@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager, suppress
+import math
 import os
 from pathlib import Path
 import pwd
@@ -418,3 +419,10 @@ def same_entry(
         options=dict(entry.options),
         entry_id=entry.entry_id if entry_id is None else entry_id,
     )
+
+
+def load_difference(millihertz: int) -> int:
+    """The spec's load difference for a 50 Hz grid, in MW."""
+    offset = millihertz - 50000
+    magnitude = min(math.floor(max(abs(offset) - 10, 0) * 46 / 3), 9999)
+    return int(math.copysign(magnitude, offset)) if magnitude else 0

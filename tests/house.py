@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from itertools import pairwise
-from statistics import fmean, linear_regression
+import math
+from statistics import fmean, linear_regression, pstdev
 from typing import Any
 
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -38,8 +39,15 @@ from simulator.ecm1240 import Loads
 from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
 from tests.ecm_unit import ENTRY_ID, Simulation, ecm_entry_for, kwh
-from tests.helpers import START, Clock, advance, entity_key, send, set_up_connected
-from tests.test_sensor import load_difference
+from tests.helpers import (
+    START,
+    Clock,
+    advance,
+    entity_key,
+    load_difference,
+    send,
+    set_up_connected,
+)
 
 # The board's readings (mHz), one a second, in each update interval.
 READINGS = ([50010, 50014, 50006, 50012, 50008], [49990, 49985, 49980, 49975, 49970])
@@ -73,6 +81,21 @@ BOARD_UNITS = {
     "rate_of_change": "mHz/s",
     "grid_time_deviation": "s",
     "load_difference": "MW",
+    "deviation_spread": "mHz",
+    **{f"deviation_p{percent}": "mHz" for percent in (1, 5, 10, 90, 95, 99)},
+    "correction_expected": "mHz",
+    "mean_deviation_recent": "mHz",
+}
+# The day's figures that only grow until midnight (total increasing), by key, with their units.
+BOARD_TOTALS = {
+    "measured_time": "min",
+    **{
+        f"time_{side}_{band}": "min"
+        for band in (50, 100, 200)
+        for side in ("over", "under")
+    },
+    "excursions": None,
+    "excursions_not_restored": None,
 }
 ENERGIES = (
     "ch1_energy",
@@ -149,11 +172,40 @@ def entity_ids(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, str]:
     }
 
 
+def day_figures(deviations: list[int], measured: float) -> dict[str, float]:
+    """The day's quality after the readings' `deviations` (mHz) over `measured` seconds.
+
+    All within ±50 mHz: nothing beyond a limit, no excursion.
+    """
+    assert all(abs(deviation) <= 50 for deviation in deviations)
+    ranked = sorted(deviations)
+    return {
+        "measured_time": round(measured / 60),
+        **{
+            f"time_{side}_{band}": 0.0
+            for band in (50, 100, 200)
+            for side in ("over", "under")
+        },
+        "excursions": 0,
+        "excursions_not_restored": 0,
+        "deviation_spread": round(pstdev(deviations), 1),
+        **{
+            f"deviation_p{percent}": ranked[math.ceil(percent / 100 * len(ranked)) - 1]
+            for percent in (1, 5, 10, 90, 95, 99)
+        },
+        # The grid time stays far within ±20 s.
+        "correction_expected": 0,
+        "mean_deviation_recent": round(fmean(deviations)),
+    }
+
+
 def board_figures() -> list[dict[str, float]]:
-    """The board's measurements at each snapshot, by key."""
-    snapshots = []
+    """The board's measurements and the day's figures at each snapshot, by key."""
+    snapshots: list[dict[str, float]] = []
     grid_time = 0.0
+    deviations: list[int] = []
     for readings in READINGS:
+        deviations += [reading - NOMINAL_MHZ for reading in readings]
         mean = fmean(readings)
         slope = linear_regression(range(len(readings)), readings).slope
         # The trapezoids between consecutive readings, 1 s apart, as seconds of
@@ -168,6 +220,9 @@ def board_figures() -> list[dict[str, float]]:
                 "rate_of_change": round(slope, 2),
                 "grid_time_deviation": round(grid_time / NOMINAL_MHZ, 3),
                 "load_difference": round(fmean(map(load_difference, readings))),
+                # Readings 1 s apart, each interval's first after a gap: one second
+                # measured per reading, less one per interval.
+                **day_figures(deviations, len(deviations) - len(snapshots) - 1),
             }
         )
     return snapshots

@@ -43,6 +43,7 @@ from tests.ecm_unit import Simulation
 from tests.helpers import Clock
 from tests.house import (
     BEGIN,
+    BOARD_TOTALS,
     BOARD_UNITS,
     ECM_UNITS,
     SNAPSHOTS,
@@ -71,6 +72,21 @@ BOARD_CLASSES = {
     "rate_of_change": None,
     "grid_time_deviation": None,
     "load_difference": "power",
+    "deviation_spread": None,
+    **dict.fromkeys((f"deviation_p{p}" for p in (1, 5, 10, 90, 95, 99)), None),
+    "correction_expected": None,
+    "mean_deviation_recent": None,
+    "measured_time": "duration",
+    **dict.fromkeys(
+        (
+            f"time_{side}_{band}"
+            for band in (50, 100, 200)
+            for side in ("over", "under")
+        ),
+        "duration",
+    ),
+    "excursions": None,
+    "excursions_not_restored": None,
     "band": "enum",
     "grid_time_since": "timestamp",
     "connection_state": "enum",
@@ -258,7 +274,7 @@ def points_of(
 
 def expected_points(
     ids: Mapping[str, str],
-    units: Mapping[str, str],
+    units: Mapping[str, str | None],
     classes: Mapping[str, str | None],
     figures: Sequence[Mapping[str, object]],
 ) -> set[Point]:
@@ -286,7 +302,9 @@ def expected_board(hass: HomeAssistant, entry: MockConfigEntry) -> set[Point]:
         ),
     }
     figures = [{**snapshot, **steady} for snapshot in board_figures()]
-    return expected_points(entity_ids(hass, entry), BOARD_UNITS, BOARD_CLASSES, figures)
+    return expected_points(
+        entity_ids(hass, entry), BOARD_UNITS | BOARD_TOTALS, BOARD_CLASSES, figures
+    )
 
 
 def expected_unit(hass: HomeAssistant, entry: MockConfigEntry) -> set[Point]:

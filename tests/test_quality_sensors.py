@@ -224,7 +224,9 @@ async def test_stability_of_alternating_seconds(
         ALLAN_10: "0.0",
         ALLAN_100: STATE_UNKNOWN,
     }
-    assert state(hass, MEAN_RECENT) == str(round(statistics.fmean(values) - 50000, 1))
+    assert state(hass, MEAN_RECENT) == str(
+        float(round(statistics.fmean(values) - 50000))
+    )
 
 
 async def test_a_generator_is_told_from_the_grid(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 
 import pytest
@@ -21,19 +20,13 @@ from tests.helpers import (
     Clock,
     advance,
     disabled_by_default,
+    load_difference,
     send,
     send_readings,
     state,
 )
 
 PREFIX = "mains_frequency_board"
-
-
-def load_difference(millihertz: int) -> int:
-    """The spec's load difference for a 50 Hz grid, in MW."""
-    offset = millihertz - 50000
-    magnitude = min(math.floor(max(abs(offset) - 10, 0) * 46 / 3), 9999)
-    return int(math.copysign(magnitude, offset)) if magnitude else 0
 
 
 @pytest.mark.parametrize(
@@ -62,11 +55,14 @@ async def test_entities(
 async def test_only_the_diagnostic_counters_start_disabled(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
-    """Counters that change at every update are off; the Connection sensor stays on."""
+    """Counters and Allan deviations change at every update: off; the Connection sensor stays on."""
     assert disabled_by_default(hass, init_integration.entry_id) == {
         "readings_accepted",
         "lines_rejected",
         "board_restarts",
+        "allan_deviation_1",
+        "allan_deviation_10",
+        "allan_deviation_100",
     }
     assert hass.states.get(f"sensor.{PREFIX}_readings_accepted") is None
     assert hass.states.get(f"sensor.{PREFIX}_connection") is not None

@@ -36,6 +36,7 @@ from tests.ecm_unit import Simulation
 from tests.helpers import Clock, entity_key
 from tests.house import (
     BEGIN,
+    BOARD_TOTALS,
     BOARD_UNITS,
     ECM_UNITS,
     ENERGIES,
@@ -65,8 +66,15 @@ COUNTERS = {
     "packets_rejected",
     "packets_foreign",
 }
-# The other sensors off by default: the raw DC input and the last packet's time.
-OTHERS_OFF = {"dc_voltage_raw", "last_packet"}
+# The other sensors off by default: the raw DC input, the last packet's time and the
+# board's Allan deviations, which change at every update too.
+OTHERS_OFF = {
+    "dc_voltage_raw",
+    "last_packet",
+    *(f"allan_deviation_{tau}" for tau in (1, 10, 100)),
+}
+# A measurement still unknown after two minutes: the correction in force needs an hour.
+UNKNOWN = {"correction_inferred"}
 
 # The recorder (`recorder_mock`) starts before Home Assistant.
 pytestmark = pytest.mark.recorder_before_hass
@@ -159,7 +167,7 @@ def expected_statistics(
 ) -> tuple[Rows, Rows]:
     """The expected 5-minute and hourly statistics of both devices, by entity id."""
     board_five, board_hour = expected_rows(
-        entity_ids(hass, board), BOARD_MEASUREMENTS, (), board_figures()
+        entity_ids(hass, board), BOARD_MEASUREMENTS, BOARD_TOTALS, board_figures()
     )
     ecm_five, ecm_hour = expected_rows(
         entity_ids(hass, ecm), ECM_MEASUREMENTS, ECM_ENERGIES, ecm_figures()
@@ -227,6 +235,7 @@ async def test_every_sensor_with_a_state_class_has_statistics(
     board, ecm = entity_ids(hass, mock_config_entry), entity_ids(hass, ecm_entry)
     expected = {
         **{board[key]: (unit, False) for key, unit in BOARD_MEASUREMENTS.items()},
+        **{board[key]: (unit, True) for key, unit in BOARD_TOTALS.items()},
         **{ecm[key]: (unit, False) for key, unit in ECM_MEASUREMENTS.items()},
         **{ecm[key]: (unit, True) for key, unit in ECM_ENERGIES.items()},
     }
@@ -243,7 +252,7 @@ async def test_every_sensor_with_a_state_class_has_statistics(
         statistics.get_metadata, hass
     )
 
-    assert with_state_class == expected.keys()
+    assert with_state_class == expected.keys() | {board[key] for key in UNKNOWN}
     assert {
         statistic_id: (meta["unit_of_measurement"], meta["has_sum"])
         for statistic_id, (_, meta) in metadata.items()

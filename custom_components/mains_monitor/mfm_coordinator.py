@@ -252,8 +252,9 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             grid_time_since=self._grid_time_since,
             quality=self._day.summary(),
             correction_expected=expected_correction(self._grid_time),
+            # Whole mHz: enough to tell a 10 mHz offset, and it seldom changes.
             mean_deviation_recent=(
-                None if mean_deviation is None else rounded(mean_deviation, 1)
+                None if mean_deviation is None else rounded(mean_deviation, 0)
             ),
             correction_inferred=inferred_correction(
                 mean_deviation, self._recent.covered(now.timestamp())

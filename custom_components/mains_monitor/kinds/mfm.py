@@ -190,6 +190,8 @@ def _allan(tau: int) -> MfmSensorEntityDescription:
         translation_key="allan_deviation",
         translation_placeholders={"tau": str(tau)},
         entity_category=EntityCategory.DIAGNOSTIC,
+        # It changes at every update, like a counter.
+        entity_registry_enabled_default=False,
         native_unit_of_measurement=MILLIHERTZ,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=2,
@@ -222,7 +224,7 @@ CORRECTION_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
         "mean_deviation_recent",
         lambda snapshot: snapshot.mean_deviation_recent,
         unit=MILLIHERTZ,
-        precision=1,
+        precision=0,
     ),
     *(_allan(tau) for tau in ALLAN_TAUS),
 )
