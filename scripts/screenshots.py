@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from typing import Any
+import urllib.error
 import urllib.parse
 
 from PIL import Image
@@ -507,7 +508,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         take(args.url, Album(args.out))
-    except demo_setup.DemoError as err:
+    except (demo_setup.DemoError, urllib.error.URLError, TimeoutError) as err:
         print(f"screenshots: error: {err}", file=sys.stderr)
         return 1
     return 0

@@ -607,9 +607,9 @@ def test_quality_scale_names_every_rule_once_with_a_status() -> None:
 
 def test_the_workflow_runs_hassfest_and_the_hacs_action() -> None:
     """On pushes, pull requests and a schedule; HACS for an integration."""
-    workflow = load_yaml_dict(str(WORKFLOW))
+    workflow: dict[Any, Any] = load_yaml_dict(str(WORKFLOW))
     # YAML 1.1 reads a bare `on` key as true.
-    triggers = workflow.get("on", workflow.get(True))  # type: ignore[call-overload]
+    triggers: dict[str, Any] = workflow["on"] if "on" in workflow else workflow[True]
     assert {"push", "pull_request", "schedule"} <= set(triggers)
     steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
     uses = {step.get("uses"): step.get("with", {}) for step in steps}
