@@ -41,6 +41,8 @@ ECM_TITLE_PREFIXES = ("ECM-1240 ", "ECM-1220 ")
 ECM_MANUFACTURER = "Brultech Research"
 # Only asked if the unit does not send by itself; the demo's simulated unit does.
 ECM_POLL_ANSWER = {"ecm_mode": "poll", "poll_interval": 5}
+# The port form's answer to a port that an entry already reads.
+PORT_IN_USE = {"port": "port_in_use"}
 # A house: CH1 measures what it draws, CH2 is net-metered solar (its export is production),
 # AUX1-5 are circuits.
 ECM_CHANNELS: dict[str, dict[str, Any]] = {
@@ -388,14 +390,15 @@ def flow_answer(step: dict[str, Any], kind: str, port: str) -> dict[str, Any]:
 
 
 def add_entry(client: Client, kind: str, port: str) -> None:
-    """Add one device through the config-flow API; the flow itself skips a port that is set up."""
+    """Add one device through the config-flow API; the flow itself refuses a port that is set up."""
     path = "/api/config/config_entries/flow"
     step: dict[str, Any] = client.call(
         "POST", path, {"handler": DOMAIN, "show_advanced_options": False}
     )
     deadline = time.monotonic() + FLOW_TIMEOUT
     while step["type"] != "create_entry":
-        if step["type"] == "abort" and step.get("reason") == "already_configured":
+        if step.get("errors") == PORT_IN_USE:
+            client.call("DELETE", f"{path}/{step['flow_id']}")
             print(f"the {kind} device on {port} is already set up")
             return
         if time.monotonic() > deadline:
@@ -687,11 +690,37 @@ def tidy_ecm(client: Client, entry_id: str) -> None:
         ws.close()
 
 
+def keep_http_settings(client: Client) -> None:
+    """Confirm the configuration's `http:` settings where Home Assistant only tries them out.
+
+    Newer releases move `http:` to their storage once, as a trial that is undone
+    (with a restart, then listening on every address) unless it is confirmed
+    within 5 minutes; the web UI asks for that confirmation in a dialog.
+    """
+    assert client.token is not None  # logged in by onboard()
+    ws = WebSocket(client.url, client.token)
+    try:
+        try:
+            config = ws.command({"type": "http/config"})
+        except WebSocketCommandError as err:
+            if err.code == "unknown_command":  # a release that reads http: as it is
+                return
+            raise
+        pending = config.get("pending")
+        if pending is None or pending.get("error") is not None:
+            return
+        ws.command({"type": "http/config/promote"})
+        print("kept the demo's HTTP settings: Home Assistant listens on 127.0.0.1 only")
+    finally:
+        ws.close()
+
+
 def command_up(args: argparse.Namespace) -> None:
     """Wait for Home Assistant, onboard it, add both devices and set the ECM's channels."""
     client = Client(args.url)
     open_steps = wait_until_up(client, args.pid)
     onboard(client, open_steps)
+    keep_http_settings(client)
     add_entry(client, MFM, args.mfm_port)
     add_entry(client, ECM, args.ecm_port)
     entry_id = ecm_entry_id(client)
