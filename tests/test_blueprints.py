@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
+import json
 import logging
 from pathlib import Path
 import shutil
@@ -31,7 +32,8 @@ from custom_components.mains_monitor.const import (
     ConnectionState,
 )
 from homeassistant.components import mqtt, persistent_notification as pn
-from homeassistant.components.blueprint import BLUEPRINT_SCHEMA, models
+from homeassistant.components.blueprint import models
+from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import CoreState, HomeAssistant, State, callback
 from homeassistant.data_entry_flow import FlowResultType
@@ -59,7 +61,7 @@ EXCURSION = "frequency_excursion.yaml"
 SILENT = "device_silent.yaml"
 TOPIC = "mains_monitor/frequency_alarm"
 AUTOMATION = "automation.alert"
-STATISTICS_WINDOW = 12  # s, its max age
+STATISTICS_WINDOW = 12  # s, the max age of the Statistics helper a test makes
 # The board's update interval (the entry's default): one reading a second, then the update.
 INTERVAL = 5
 UPPER, LOWER = 150, 180  # mHz, the thresholds the excursion tests choose
@@ -309,9 +311,7 @@ def excursion_message(
     hass: HomeAssistant, hertz: float, *, alarm: bool, entity_id: str = FREQUENCY
 ) -> Notification:
     """The default notification for a mean of `hertz` on a 50 Hz grid, read from `entity_id`."""
-    shown = hass.states.get(entity_id)
-    assert shown is not None
-    name = shown.attributes["friendly_name"]
+    name = frequency(hass, entity_id).attributes["friendly_name"]
     values = f"{name}: {hertz:.3f} Hz, {(hertz - 50) * 1000:+.0f} mHz from 50 Hz"
     if alarm:
         return (
@@ -337,7 +337,9 @@ def test_every_blueprint_is_valid(path: Path) -> None:
     """Home Assistant's blueprint schema takes it as an automation blueprint."""
     assert path.suffix == ".yaml"
     blueprint = models.Blueprint(
-        yaml_util.load_yaml(path), expected_domain="automation", schema=BLUEPRINT_SCHEMA
+        yaml_util.load_yaml_dict(path),
+        expected_domain="automation",
+        schema=BLUEPRINT_SCHEMA,
     )
     assert blueprint.domain == "automation"
 
@@ -345,7 +347,7 @@ def test_every_blueprint_is_valid(path: Path) -> None:
 @pytest.mark.parametrize("path", blueprint_files(), ids=lambda path: path.name)
 def test_every_blueprint_is_importable_from_the_readme(path: Path) -> None:
     """Its source URL is its place in the repository; the README links the import dialog to it."""
-    metadata = yaml_util.load_yaml(path)["blueprint"]  # type: ignore[index, call-overload]
+    metadata = yaml_util.load_yaml_dict(path)["blueprint"]
     source_url = (
         f"{project()['repository']}/blob/main/blueprints/automation/mains_monitor/"
         f"{path.name}"
@@ -356,8 +358,8 @@ def test_every_blueprint_is_importable_from_the_readme(path: Path) -> None:
         "(https://my.home-assistant.io/redirect/blueprint_import/?blueprint_url="
         f"{quote(source_url, safe='')})"
     ) in readme
-    hacs = yaml_util.load_json(ROOT / "hacs.json")
-    assert metadata["homeassistant"]["min_version"] == hacs["homeassistant"]  # type: ignore[index, call-overload]
+    hacs = json.loads((ROOT / "hacs.json").read_text(encoding="utf-8"))
+    assert metadata["homeassistant"]["min_version"] == hacs["homeassistant"]
 
 
 def test_the_blueprints_are_the_two_alerts() -> None:
@@ -540,7 +542,7 @@ async def test_a_statistics_helper_gives_the_mean_over_a_window(
     mean = round(statistics.fmean([50.1, 50.2, 50.2]), 4)
     alarm = excursion_message(hass, mean, alarm=True, entity_id=mean_entity)
     assert await notifications.wait_for(1) == [alarm]
-    assert notifications.created[0]["created_at"] == dt_util.parse_datetime(
+    assert notifications.created[0]["created_at"] == datetime.fromisoformat(
         START
     ) + timedelta(seconds=6 * INTERVAL)
 
@@ -570,8 +572,7 @@ def silent_messages(gone: State, back: State) -> list[Notification]:
     seconds = round((back.last_changed - gone.last_changed).total_seconds())
     minutes, second = divmod(seconds, 60)
     hours, minute = divmod(minutes, 60)
-    name = gone.attributes["friendly_name"]
-    device = "Mains frequency board"
+    device, name = "Mains frequency board", "Frequency"
     since = dt_util.as_local(gone.last_changed).strftime("%Y-%m-%d %H:%M:%S")
     value = f"{back.state} {back.attributes['unit_of_measurement']}"
     return [
