@@ -118,6 +118,12 @@ class Notifications:
         """Title and message of each."""
         return [(item["title"] or "", item["message"]) for item in self.created]
 
+    @property
+    def moments(self) -> list[float]:
+        """When each was created, in seconds after the tests' start."""
+        start = datetime.fromisoformat(START)
+        return [(item["created_at"] - start).total_seconds() for item in self.created]
+
     @callback
     def changed(
         self, update_type: pn.UpdateType, items: dict[str, pn.Notification]
@@ -415,6 +421,9 @@ async def test_an_excursion_alarms_once_and_ends_once(
     await means(hass, init_integration, mfm_link, clock, board, at(100, 200, 100))
     await hass.async_block_till_done()
     assert notifications.texts == [alarm, normal]
+    # The 9th update is the first of the excursion, the 11th comes the window later;
+    # the 13th is within.
+    assert notifications.moments == [INTERVAL * 11, INTERVAL * 13]
     assert await lamps.everything(lamp, 2) == [
         Received(TOPIC, b"alarm", 1, False),
         Received(TOPIC, b"normal", 1, False),
@@ -542,9 +551,7 @@ async def test_a_statistics_helper_gives_the_mean_over_a_window(
     mean = round(statistics.fmean([50.1, 50.2, 50.2]), 4)
     alarm = excursion_message(hass, mean, alarm=True, entity_id=mean_entity)
     assert await notifications.wait_for(1) == [alarm]
-    assert notifications.created[0]["created_at"] == datetime.fromisoformat(
-        START
-    ) + timedelta(seconds=6 * INTERVAL)
+    assert notifications.moments == [6 * INTERVAL]
 
     # The next update's readings go from 50.2 Hz down to 50 Hz, 100 mHz a line.
     await means(hass, init_integration, mfm_link, clock, board, [50000])
