@@ -199,3 +199,17 @@ def test_between_the_limits_the_verdict_stays() -> None:
     assert island(means, True) is True
     assert island(means, False) is False
     assert island(means[:29], False) is None
+
+
+def test_allan_deviations_are_worked_out_again_each_minute() -> None:
+    """Once a minute of means is kept, the figures change after 60 new means, not before."""
+    recent = Recent()
+    for second in range(120):
+        recent.add(float(second % 2), second + 0.5)
+    first = recent.allan_deviations()
+    for second in range(120, 179):
+        recent.add(10.0 * (second % 2), second + 0.5)
+    assert recent.allan_deviations() == first
+    recent.add(0.0, 179.5)
+    recent.add(0.0, 180.5)  # closes the 60th new second
+    assert recent.allan_deviations() != first

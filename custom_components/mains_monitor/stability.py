@@ -38,6 +38,9 @@ CORRECTION_WINDOW: Final = 3 * 3600  # s
 INFERENCE_MINIMUM: Final = 3600  # s
 ALLAN_TAUS: Final = (1, 10, 100)  # s
 ALLAN_WINDOW: Final = 3600  # s of 1-second means
+# An hour's Allan deviations move slowly: worked out again after this many new means,
+# not at every update (an hour of means takes milliseconds).
+ALLAN_REFRESH: Final = 60
 ISLAND_WINDOW: Final = 60  # s of 1-second means judged
 ISLAND_MINIMUM: Final = 30  # 1-second means needed for a verdict
 # Allan deviation at 1 s and spread of the means (mHz): the grid below the first, an
@@ -119,6 +122,8 @@ class Recent:
     def __init__(self) -> None:
         """Start with nothing seen."""
         self.seconds: deque[tuple[int, float]] = deque(maxlen=ALLAN_WINDOW)
+        self._closed = 0  # 1-second means kept so far
+        self._allan: tuple[int, dict[int, float | None]] | None = None
         self._minutes: deque[tuple[int, float, int]] = deque(
             maxlen=CORRECTION_WINDOW // 60
         )
@@ -145,6 +150,7 @@ class Recent:
         """Keep the mean of the second that ended."""
         if self._second is not None and self._second_count:
             self.seconds.append((self._second, self._second_sum / self._second_count))
+            self._closed += 1
         self._second_sum = 0.0
         self._second_count = 0
 
@@ -177,6 +183,15 @@ class Recent:
         return [point for point in self.seconds if point[0] >= oldest]
 
     def allan_deviations(self) -> dict[int, float | None]:
-        """The Allan deviation (mHz) at each of ALLAN_TAUS."""
+        """The Allan deviation (mHz) at each of ALLAN_TAUS; the same until ALLAN_REFRESH new means.
+
+        While fewer means than that are kept, every call works them out afresh.
+        """
+        if self._allan is not None and (
+            self._closed - self._allan[0] < ALLAN_REFRESH <= len(self.seconds)
+        ):
+            return self._allan[1]
         means = list(self.seconds)
-        return {tau: allan_deviation(means, tau) for tau in ALLAN_TAUS}
+        found = {tau: allan_deviation(means, tau) for tau in ALLAN_TAUS}
+        self._allan = (self._closed, found)
+        return found
