@@ -36,6 +36,7 @@ GRID_TIME_MAX_GAP = 5.0
 class FrequencyStats:
     """Aggregates over every reading of one update interval."""
 
+    last: float  # Hz, the interval's last reading
     mean: float  # Hz
     minimum: float  # Hz
     maximum: float  # Hz
@@ -77,6 +78,7 @@ class _Window:
         slope = least_squares_slope(self.times, self.frequencies)
         loads = self.load_differences
         return FrequencyStats(
+            last=rounded(self.frequencies[-1], 4),
             mean=rounded(mean, 4),
             minimum=rounded(min(self.frequencies), 4),
             maximum=rounded(max(self.frequencies), 4),
@@ -173,10 +175,12 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
     def build_snapshot(self, now: datetime) -> MfmSnapshot:
         """Aggregate the interval's window and start a new one."""
         stats = self._window.stats(self._nominal)
-        if stats is None and self.last_update_success and self.data is not None:
+        fresh = stats is not None
+        if not fresh and self.last_update_success and self.data is not None:
             stats = self.data.stats
         self._window = _Window()
         return MfmSnapshot(
+            fresh=fresh,
             stats=stats,
             grid_time_deviation=rounded(self._grid_time, 3),
             grid_time_since=self._grid_time_since,
@@ -184,6 +188,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             lines_rejected=self.parser.rejected_total,
             board_restarts=self.parser.restarts,
             connection_state=self.shown_connection_state,
+            time=now,
         )
 
     def availability_changed(self, available: bool) -> None:
