@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import threading
 import time
 
-from paho.mqtt.client import CallbackAPIVersion, Client, MQTTMessage
+from paho.mqtt.client import Client, MQTTMessage
+from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.daemon import Daemon, find_program
 
