@@ -19,6 +19,11 @@ from tests.daemon import Daemon, find_program
 MOSQUITTO = find_program("mosquitto")
 
 
+def _real_monotonic() -> float:
+    """The kernel's monotonic clock, which freezegun does not replace."""
+    return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
 class Mosquitto(Daemon):
     """One mosquitto process listening on 127.0.0.1:`port`."""
 
@@ -79,11 +84,14 @@ class Subscriber:
             self._changed.notify_all()
 
     def wait_for(self, count: int, timeout: float = 30) -> list[Received]:
-        """Block until `count` messages arrived (call it in the executor); fail after `timeout`."""
-        deadline = time.monotonic() + timeout
+        """Block until `count` messages arrived (call it in the executor); fail after `timeout`.
+
+        The timeout is real time, also while a test has frozen the clock.
+        """
+        deadline = _real_monotonic() + timeout
         with self._changed:
             while len(self.messages) < count:
-                left = deadline - time.monotonic()
+                left = deadline - _real_monotonic()
                 if left <= 0:
                     msg = f"{len(self.messages)} of {count} messages: {self.messages!r}"
                     raise TimeoutError(msg)

@@ -16,12 +16,15 @@ from custom_components.mains_monitor.const import (
     CONF_CALIBRATION_OFFSET,
     CONF_DEVICE_KIND,
     CONF_LINE_FORMAT,
+    CONF_MQTT,
     CONF_NOMINAL_FREQUENCY,
     CONF_OSCILLATION_THRESHOLD,
     CONF_PORT,
+    CONF_PUBLISH,
     CONF_ROCOF_THRESHOLD,
     CONF_SILENCE_TIMEOUT,
     CONF_STEP_THRESHOLD,
+    CONF_TOPIC_PREFIX,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
 )
@@ -30,16 +33,24 @@ from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from custom_components.mains_monitor.protocol.mfm import LineFormat
 from homeassistant.config_entries import (
     SOURCE_USER,
+    ConfigEntryDisabler,
     ConfigEntryState,
+    ConfigFlowResult,
 )
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.data_entry_flow import FlowResultType, InvalidData, section
 from homeassistant.helpers.selector import SerialPortSelector
 from simulator.links import PtyLink, TcpLink
 from simulator.mfm import Firmware, MfmBoard, reboot_loop, steady, stream
 from tests.daemon import free_port
 from tests.esphome import EspHome, proxy_url
-from tests.flows import form_schema, start_port_step, submit_port, suggested
+from tests.flows import (
+    form_schema,
+    start_port_step,
+    submit_options,
+    submit_port,
+    suggested,
+)
 from tests.helpers import Clock, Devices, Link, unprivileged
 
 type Scenario = Iterable[tuple[float, bytes]]
@@ -614,6 +625,113 @@ async def test_options_out_of_range_are_refused(
         )
 
     assert refused.value.path == [key]
+    assert mock_config_entry.options == DEFAULTS
+
+
+# --- publishing to MQTT ----------------------------------------------------------
+
+
+def mqtt_section(result: ConfigFlowResult) -> section:
+    """The options form's section of the publishing fields."""
+    fields = form_schema(result).schema[CONF_MQTT]
+    assert isinstance(fields, section)
+    return fields
+
+
+def set_up_mqtt(
+    hass: HomeAssistant, disabled_by: ConfigEntryDisabler | None = None
+) -> None:
+    """Add an entry of Home Assistant's MQTT integration, as the user sets it up."""
+    MockConfigEntry(
+        domain="mqtt",
+        data={"broker": "192.0.2.20", "port": 1883},
+        version=2,
+        disabled_by=disabled_by,
+    ).add_to_hass(hass)
+
+
+async def test_publishing_to_mqtt_is_off_under_mfm2mqtts_topic(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """A shut section: publishing off, the topic prefix MFM as mfm2mqtt's."""
+    mock_config_entry.add_to_hass(hass)
+
+    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+
+    assert mqtt_section(result).options == {"collapsed": True}
+    assert mqtt_section(result).schema({}) == {
+        CONF_PUBLISH: False,
+        CONF_TOPIC_PREFIX: "MFM",
+    }
+
+
+@pytest.mark.parametrize("mqtt_entry", ["none", "disabled"])
+async def test_publishing_without_the_mqtt_integration_is_refused(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, mqtt_entry: str
+) -> None:
+    """Not set up (or disabled), MQTT cannot publish: the form says to set it up first."""
+    if mqtt_entry == "disabled":
+        set_up_mqtt(hass, ConfigEntryDisabler.USER)
+    mock_config_entry.add_to_hass(hass)
+    flow = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+
+    result = await submit_options(
+        hass, flow, {**DEFAULTS, CONF_MQTT: {CONF_PUBLISH: True}}
+    )
+
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_MQTT: "mqtt_not_set_up"}
+    assert mqtt_section(result).options == {"collapsed": False}
+    assert mock_config_entry.options == DEFAULTS
+
+
+async def test_publishing_is_stored_once_mqtt_is_set_up(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> None:
+    """The option and the prefix are stored, and shown again in an open section."""
+    set_up_mqtt(hass)
+    mock_config_entry.add_to_hass(hass)
+    flow = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    publishing = {CONF_PUBLISH: True, CONF_TOPIC_PREFIX: "home/mains/MFM"}
+
+    result = await submit_options(hass, flow, {**DEFAULTS, CONF_MQTT: publishing})
+    again = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert mock_config_entry.options == {**DEFAULTS, CONF_MQTT: publishing}
+    assert suggested(again) == {**DEFAULTS, CONF_MQTT: publishing}
+    assert mqtt_section(again).options == {"collapsed": False}
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "",
+        "MFM/",
+        "/MFM",
+        "home//MFM",
+        "MFM/+",
+        "+",
+        "MFM/#",
+        "$SYS/MFM",
+        "MF\x00M",
+        "MF\nM",
+    ],
+)
+async def test_a_topic_prefix_that_cannot_be_published_to_is_refused(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, prefix: str
+) -> None:
+    """No empty level, no wildcard, no $ topic, no control character: even with publishing off."""
+    set_up_mqtt(hass)
+    mock_config_entry.add_to_hass(hass)
+    flow = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+
+    result = await submit_options(
+        hass, flow, {**DEFAULTS, CONF_MQTT: {CONF_TOPIC_PREFIX: prefix}}
+    )
+
+    assert result["errors"] == {CONF_MQTT: "invalid_topic_prefix"}
+    assert mqtt_section(result).options == {"collapsed": False}
     assert mock_config_entry.options == DEFAULTS
 
 

@@ -20,11 +20,14 @@ from custom_components.mains_monitor.const import (
     CONF_INVERTED,
     CONF_MODE,
     CONF_MODEL,
+    CONF_MQTT,
     CONF_NAME,
     CONF_POLL_INTERVAL,
     CONF_PORT,
+    CONF_PUBLISH,
     CONF_READ_SETTINGS,
     CONF_SILENCE_TIMEOUT,
+    CONF_TOPIC_PREFIX,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
     DeviceKind,
@@ -698,7 +701,7 @@ def section_fields(result: ConfigFlowResult, channel: str) -> dict[str, list[str
 async def test_the_options_form_has_a_section_per_channel(
     hass: HomeAssistant, model: str, channels: list[str]
 ) -> None:
-    """The ECM form: the intervals, then one collapsed section per channel of the model."""
+    """The ECM form: the intervals, one collapsed section per channel of the model, MQTT."""
     result = await start_options(hass, ecm_entry_for("/dev/ttyUSB0", model))
 
     assert result["type"] is FlowResultType.FORM
@@ -709,6 +712,7 @@ async def test_the_options_form_has_a_section_per_channel(
         CONF_POLL_INTERVAL,
         CONF_SILENCE_TIMEOUT,
         *channels,
+        CONF_MQTT,
     ]
     assert suggested(result) == ECM_OPTIONS
     for channel in channels:
@@ -839,7 +843,7 @@ def collapsed(result: ConfigFlowResult) -> dict[str, bool]:
     return {
         str(key): value.options["collapsed"]
         for key, value in form_schema(result).schema.items()
-        if isinstance(value, section)
+        if isinstance(value, section) and key in ALL_CHANNELS
     }
 
 
@@ -982,6 +986,36 @@ async def test_options_out_of_range_are_refused(
         await submit_options(hass, flow, {**polled(0, 60), **change})
 
     assert refused.value.path == path
+    assert entry.options == ECM_OPTIONS
+
+
+async def test_publishing_to_mqtt_is_off_under_the_go_bridges_topic(
+    hass: HomeAssistant,
+) -> None:
+    """The energy monitor's section: publishing off, the topic prefix power."""
+    result = await start_options(hass, ecm_entry_for("/dev/ttyUSB0"))
+
+    mqtt = form_schema(result).schema[CONF_MQTT]
+    assert isinstance(mqtt, section)
+    assert mqtt.options == {"collapsed": True}
+    assert mqtt.schema({}) == {CONF_PUBLISH: False, CONF_TOPIC_PREFIX: "power"}
+
+
+async def test_publishing_without_the_mqtt_integration_is_refused_with_other_errors(
+    hass: HomeAssistant,
+) -> None:
+    """MQTT not set up is said beside a channel's own error; nothing is stored."""
+    entry = ecm_entry_for("/dev/ttyUSB0")
+    flow = await start_options(hass, entry)
+    user_input = polled(0, 60) | {
+        "aux1": {CONF_NAME: "Pump"},
+        "aux2": {CONF_NAME: "pump"},
+        CONF_MQTT: {CONF_PUBLISH: True, CONF_TOPIC_PREFIX: "home/power"},
+    }
+
+    result = await submit_options(hass, flow, user_input)
+
+    assert result["errors"] == {"aux2": "duplicate_name", CONF_MQTT: "mqtt_not_set_up"}
     assert entry.options == ECM_OPTIONS
 
 

@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.mains_monitor.const import (
     CONF_DEVICE_KIND,
+    CONF_MQTT,
     CONF_PORT,
     DOMAIN,
     ConnectionState,
@@ -25,6 +26,7 @@ from custom_components.mains_monitor.errors import (
     reason_key,
 )
 from custom_components.mains_monitor.frequency import FrequencyBand
+from custom_components.mains_monitor.kinds import KINDS
 from custom_components.mains_monitor.kinds.mfm import (
     ALARMS,
     OPTIONS_SCHEMA,
@@ -264,6 +266,22 @@ def test_every_options_field_is_labelled_and_described() -> None:
     fields = {str(field) for field in OPTIONS_SCHEMA.schema}
     assert sorted(fields - step["data"].keys()) == []
     assert sorted(fields - step["data_description"].keys()) == []
+
+
+@pytest.mark.parametrize(
+    "kind", list(KINDS.values()), ids=[str(kind) for kind in KINDS]
+)
+def test_the_mqtt_section_is_titled_described_and_labelled(kind: Any) -> None:
+    """Each options form's MQTT section has a title, a text and its fields' labels."""
+    texts = translations("en")["options"]["step"][kind.options_step_id]["sections"]
+    (fields,) = kind.mqtt_section({}, {}).values()
+    names = {str(field) for field in fields.schema.schema}
+    assert set(texts[CONF_MQTT]) == {"name", "description", "data", "data_description"}
+    assert set(texts[CONF_MQTT]["data"]) == names
+    assert set(texts[CONF_MQTT]["data_description"]) == names
+    assert "MQTT integration" in texts[CONF_MQTT]["description"]
+    errors = translations("en")["options"]["error"]
+    assert {"mqtt_not_set_up", "invalid_topic_prefix"} <= errors.keys()
 
 
 @pytest.mark.parametrize("section", ["config", "options"])

@@ -10,6 +10,7 @@ from .connection import async_ensure_proxy_ready
 from .const import CONF_PORT, DOMAIN
 from .coordinator import MainsMonitorConfigEntry, entry_store
 from .kinds import device_kind
+from .mqtt_publish import async_start_publishing
 from .ports import async_follow_moved_port
 from .repairs import async_clear
 
@@ -22,11 +23,13 @@ async def async_setup_entry(
     """Start reading the entry's device."""
     await async_follow_moved_port(hass, entry)
     await async_ensure_proxy_ready(entry.data[CONF_PORT])
-    coordinator = device_kind(entry).create_coordinator(hass, entry)
+    kind = device_kind(entry)
+    coordinator = kind.create_coordinator(hass, entry)
     await coordinator.async_restore()
     entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     coordinator.async_start()
+    async_start_publishing(hass, entry, kind)
     return True
 
 

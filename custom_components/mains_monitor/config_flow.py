@@ -270,7 +270,7 @@ class MainsMonitorOptionsFlow(OptionsFlowWithReload):
         kind = device_kind(entry)
         errors: dict[str, str] = {}
         if user_input is not None:
-            errors = kind.options_errors(entry, user_input)
+            errors = kind.options_errors(self.hass, entry, user_input)
             if not errors:
                 return self.async_create_entry(data=user_input)
         form = kind.options_form(entry, user_input, errors)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -29,6 +29,9 @@ from .const import (
 from .errors import FailureReason
 from .repairs import OUTAGE_ISSUE_DELAY, async_raise_outage, outage_issue_id
 
+if TYPE_CHECKING:
+    from .mqtt_publish import MqttPublisher
+
 STORE_VERSION = 1
 # New data is saved at most a minute later, so a crash or a power cut loses at most
 # a minute; a save is pending while there is unsaved data, and Home Assistant
@@ -51,6 +54,9 @@ class DeviceCoordinator(Protocol):
     A kind's own code gets the coordinator as its own type from its definition
     (`kinds.base.DeviceKindDefinition.coordinator_of`).
     """
+
+    # Publishes the snapshots to MQTT, if the entry's options ask for it.
+    publisher: MqttPublisher | None
 
     @property
     def data(self) -> Snapshot | None:
@@ -80,9 +86,12 @@ class DeviceCoordinator(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Snapshot:
-    """What every device kind's snapshot shows of the link."""
+    """What every device kind's snapshot shows of the link, and when it was taken."""
 
     connection_state: ConnectionState
+    time: datetime  # the end of the update interval it aggregates
+    # Whether the interval brought measurements; if not, it holds the last ones.
+    fresh: bool
 
 
 class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[SnapshotT]):
@@ -111,6 +120,7 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         self._receiving = False
         self._cancel_outage_issue: CALLBACK_TYPE = _nothing
         self._unframed_at_frame: dict[FailureReason, int] = {}
+        self.publisher: MqttPublisher | None = None
 
     parser: StreamParser
 

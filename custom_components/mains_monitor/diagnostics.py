@@ -9,15 +9,18 @@ from homeassistant.core import HomeAssistant
 from .const import CONF_PORT
 from .coordinator import MainsMonitorConfigEntry
 from .kinds import device_kind
+from .mqtt_publish import publishing
 from .port_session import redacted
 
 
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: MainsMonitorConfigEntry
 ) -> dict[str, Any]:
-    """What a bug report needs: settings, link state, counters, last snapshot."""
+    """What a bug report needs: settings, link state, counters, last snapshot, publishing."""
     coordinator = entry.runtime_data
     kind = device_kind(entry)
+    enabled, prefix = publishing(entry, kind.mqtt_topic)
+    publisher = coordinator.publisher
     return {
         "data": {**entry.data, CONF_PORT: redacted(entry.data[CONF_PORT])},
         "options": dict(entry.options),
@@ -32,4 +35,10 @@ async def async_get_config_entry_diagnostics(
             if coordinator.data is None
             else kind.snapshot_diagnostics(coordinator.data)
         ),
+        "mqtt": {
+            "enabled": enabled,
+            "topic_prefix": prefix,
+            "broker_connected": publisher is not None and publisher.connected,
+            "published": 0 if publisher is None else publisher.published,
+        },
     }

@@ -286,7 +286,9 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
     def build_snapshot(self, now: datetime) -> EcmSnapshot:
         """Aggregate the interval's packets and start a new window."""
         window = self._window
-        if window.energy.seconds:
+        # Power needs a pair of packets in the interval; without one it is held.
+        fresh = bool(window.energy.seconds)
+        if fresh:
             self._power = {
                 channel: self._watts(channel, window.energy) for channel in CHANNELS
             }
@@ -300,6 +302,8 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         voltage, ch1_current, ch2_current = self._electrical
         return EcmSnapshot(
             connection_state=self.shown_connection_state,
+            time=now,
+            fresh=fresh,
             voltage=voltage,
             ch1_current=ch1_current,
             ch2_current=ch2_current,

@@ -59,6 +59,7 @@ GRID_TIME_MAX_GAP = 5.0
 class FrequencyStats:
     """Aggregates over every reading of one update interval."""
 
+    last: float  # Hz, the interval's last reading
     mean: float  # Hz
     minimum: float  # Hz
     maximum: float  # Hz
@@ -107,6 +108,7 @@ class _Window:
         slope = least_squares_slope(self.times, self.frequencies)
         loads = self.load_differences
         return FrequencyStats(
+            last=rounded(self.frequencies[-1], 4),
             mean=rounded(mean, 4),
             minimum=rounded(min(self.frequencies), 4),
             maximum=rounded(max(self.frequencies), 4),
@@ -243,10 +245,12 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._island = island(
             self._recent.last_seconds(ISLAND_WINDOW, now.timestamp()), self._island
         )
-        if stats is None and self.last_update_success and self.data is not None:
+        fresh = stats is not None
+        if not fresh and self.last_update_success and self.data is not None:
             stats = self.data.stats
         self._window = _Window()
         return MfmSnapshot(
+            fresh=fresh,
             stats=stats,
             grid_time_deviation=rounded(self._grid_time, 3),
             grid_time_since=self._grid_time_since,
@@ -266,6 +270,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             lines_rejected=self.parser.rejected_total,
             board_restarts=self.parser.restarts,
             connection_state=self.shown_connection_state,
+            time=now,
         )
 
     def availability_changed(self, available: bool) -> None:

@@ -12,14 +12,23 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
+    TextSelector,
 )
 from homeassistant.helpers.typing import StateType
 
-from ..const import ConnectionState, DeviceKind
+from ..const import (
+    CONF_MQTT,
+    CONF_PUBLISH,
+    CONF_TOPIC_PREFIX,
+    ConnectionState,
+    DeviceKind,
+)
 from ..coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator, Snapshot
 from ..entity import (
     MainsMonitorBinarySensorEntityDescription,
@@ -27,6 +36,7 @@ from ..entity import (
     MainsMonitorEventEntityDescription,
     MainsMonitorSensorEntityDescription,
 )
+from ..mqtt_publish import mqtt_options_error
 from ..validation import vol
 
 
@@ -63,6 +73,8 @@ class DeviceKindDefinition[CoordinatorT: MainsMonitorCoordinator[Any], ProbeT](A
     coordinator_type: type[CoordinatorT]
     # The options form's step id, the key of its texts in the translations.
     options_step_id: ClassVar[str] = "init"
+    # The topic the device's old MQTT bridge published on: the default topic prefix.
+    mqtt_topic: ClassVar[str]
 
     def create_coordinator(
         self, hass: HomeAssistant, entry: MainsMonitorConfigEntry
@@ -111,6 +123,10 @@ class DeviceKindDefinition[CoordinatorT: MainsMonitorCoordinator[Any], ProbeT](A
         return asdict(snapshot)
 
     @abstractmethod
+    def mqtt_payloads(self, coordinator: CoordinatorT) -> list[str]:
+        """The latest snapshot as the device's old MQTT bridge published it; none without a valid value."""
+
+    @abstractmethod
     async def async_probe(self, port: str) -> ProbeT:
         """Read `port` until it shows this kind's device; raise what went wrong."""
 
@@ -134,14 +150,34 @@ class DeviceKindDefinition[CoordinatorT: MainsMonitorCoordinator[Any], ProbeT](A
         """The options form, showing `user_input` again after `errors`."""
 
     def options_errors(
-        self, entry: ConfigEntry, user_input: Mapping[str, Any]
+        self, hass: HomeAssistant, entry: ConfigEntry, user_input: Mapping[str, Any]
     ) -> dict[str, str]:
-        """Errors beyond the fields' own ranges: number fields holding NaN, which passes every range check."""
-        return {
+        """Errors beyond the fields' own ranges: NaN, which passes every range check, then MQTT's."""
+        errors = {
             field: "not_a_number"
             for field, value in user_input.items()
             if isinstance(value, float) and math.isnan(value)
         }
+        if error := mqtt_options_error(hass, user_input.get(CONF_MQTT, {})):
+            errors[CONF_MQTT] = error
+        return errors
+
+    def mqtt_section(
+        self, values: Mapping[str, Any], errors: Mapping[str, str]
+    ) -> dict[vol.Marker, Any]:
+        """The publishing fields, in a section that is open while publishing is on or wrong."""
+        publishing = bool(values.get(CONF_MQTT, {}).get(CONF_PUBLISH))
+        fields = vol.Schema(
+            {
+                vol.Required(CONF_PUBLISH, default=False): BooleanSelector(),
+                vol.Required(
+                    CONF_TOPIC_PREFIX, default=self.mqtt_topic
+                ): TextSelector(),
+            }
+        )
+        collapsed = not publishing and CONF_MQTT not in errors
+        # Optional: a client that leaves the section out publishes nothing.
+        return {vol.Optional(CONF_MQTT): section(fields, {"collapsed": collapsed})}
 
 
 # Descriptions every kind has, or builds its own from.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+import json
 from typing import Any
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
@@ -14,6 +15,7 @@ from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
 )
+from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
@@ -45,9 +47,11 @@ from ..ecm_coordinator import (
     EcmCoordinator,
     EcmSnapshot,
 )
+from ..energy import to_watt_seconds
 from ..entity import MainsMonitorSensorEntityDescription
 from ..probe import EcmProbeResult, async_probe_ecm
 from ..protocol.ecm1240 import (
+    CHANNELS,
     POLARIZED_CHANNELS,
     EcmPacket,
     has_dc_input,
@@ -260,12 +264,42 @@ def _edited_sections(
     }
 
 
+def bridge_payloads(coordinator: EcmCoordinator) -> list[str]:
+    """The interval as the Go bridge published a packet: one message per channel that is on.
+
+    Channels are numbered in the unit's order (CH1, CH2, AUX1-AUX5 are power_1 to
+    power_7); a channel without a power yet, or a unit without a voltage, sends none.
+    """
+    snapshot = coordinator.data
+    if snapshot.voltage is None:
+        return []
+    timestamp = int(snapshot.time.timestamp())
+    payloads: list[str] = []
+    for number, channel in enumerate(CHANNELS, start=1):
+        readings = snapshot.channels[channel]
+        mode = coordinator.channel_settings[channel].mode
+        if mode is ChannelMode.OFF or readings.power is None:
+            continue
+        message = {
+            "sensorName": f"power_{number}",
+            "ts": timestamp,
+            "powerW": readings.power,
+            # The ledger's total of all that passed: it never goes back, unlike the counter.
+            "energyWs": to_watt_seconds(readings.energy),
+            "voltageV": snapshot.voltage,
+        }
+        # Written as Go writes JSON, without spaces.
+        payloads.append(json.dumps(message, separators=(",", ":")))
+    return payloads
+
+
 class EcmKind(DeviceKindDefinition[EcmCoordinator, EcmProbeResult]):
     """The energy monitor: power and energy per channel, voltage and currents."""
 
     kind = DeviceKind.ECM1240
     coordinator_type = EcmCoordinator
     options_step_id = "ecm"
+    mqtt_topic = "power"
 
     def sensors(
         self, coordinator: EcmCoordinator
@@ -284,6 +318,10 @@ class EcmKind(DeviceKindDefinition[EcmCoordinator, EcmProbeResult]):
             "ledger": coordinator.ledger.as_dict(),
             "resyncs": coordinator.ledger.resyncs,
         }
+
+    def mqtt_payloads(self, coordinator: EcmCoordinator) -> list[str]:
+        """One message per channel, as the Go bridge published them."""
+        return bridge_payloads(coordinator)
 
     async def async_probe(self, port: str) -> EcmProbeResult:
         """Wait for a packet, polling a silent unit once."""
@@ -317,23 +355,25 @@ class EcmKind(DeviceKindDefinition[EcmCoordinator, EcmProbeResult]):
         user_input: Mapping[str, Any] | None,
         errors: Mapping[str, str],
     ) -> OptionsForm:
-        """Intervals and channels; after an error the sections worked in stay open."""
+        """Intervals, channels and MQTT; after an error the sections worked in stay open."""
         model = entry.data[CONF_MODEL]
         expanded: set[str] = set()
         if user_input is not None:
             expanded = _edited_sections(model, entry.options, user_input) | set(errors)
         values = user_input or entry.options
         return OptionsForm(
-            schema=_options_schema(model, expanded),
+            schema=_options_schema(model, expanded).extend(
+                self.mqtt_section(values, errors)
+            ),
             values=values,
             placeholders=_section_titles(model, values),
         )
 
     def options_errors(
-        self, entry: ConfigEntry, user_input: Mapping[str, Any]
+        self, hass: HomeAssistant, entry: ConfigEntry, user_input: Mapping[str, Any]
     ) -> dict[str, str]:
-        """NaN, channels named alike, then a silence timeout no longer than the polling interval."""
-        errors = super().options_errors(entry, user_input) | _duplicate_names(
+        """NaN, MQTT, channels named alike, then a silence timeout no longer than the polling interval."""
+        errors = super().options_errors(hass, entry, user_input) | _duplicate_names(
             entry.data[CONF_MODEL], user_input
         )
         poll = user_input[CONF_POLL_INTERVAL]

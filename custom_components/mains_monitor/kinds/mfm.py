@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, replace
+import json
 from typing import Any
 
 from homeassistant.components.binary_sensor import BinarySensorDeviceClass
@@ -381,11 +382,30 @@ DEFAULT_OPTIONS: dict[str, Any] = {
 }
 
 
+def mfm2mqtt_payload(stats: FrequencyStats) -> str:
+    """The interval as mfm2mqtt published a reading: its last one, with its extremes and mean in Hz."""
+    return json.dumps(
+        {
+            "MFM": {
+                "FREQUENCY": {
+                    "actual": stats.last,
+                    "min": stats.minimum,
+                    "max": stats.maximum,
+                    "mean": stats.mean,
+                },
+                # mfm2mqtt's word for a valid reading; there is no other here.
+                "STATE": {"flag": 1, "debug": "OK"},
+            }
+        }
+    )
+
+
 class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
     """The board: frequency sensors, alarms and the grid-time reset."""
 
     kind = DeviceKind.MFM
     coordinator_type = MfmCoordinator
+    mqtt_topic = "MFM"
 
     def sensors(
         self, coordinator: MfmCoordinator
@@ -434,6 +454,11 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
         """Every field but the disturbances, which `diagnostics` shows with their CSV."""
         return asdict(replace(snapshot, disturbances=()))
 
+    def mqtt_payloads(self, coordinator: MfmCoordinator) -> list[str]:
+        """The interval in mfm2mqtt's JSON; nothing before the first reading."""
+        stats = coordinator.data.stats
+        return [] if stats is None else [mfm2mqtt_payload(stats)]
+
     async def async_probe(self, port: str) -> MfmProbeResult:
         """Wait for a valid reading."""
         return await async_probe_mfm(port)
@@ -462,10 +487,11 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
         user_input: Mapping[str, Any] | None,
         errors: Mapping[str, str],
     ) -> OptionsForm:
-        """Interval, nominal frequency, calibration and silence timeout."""
+        """Interval, nominal frequency, calibration, silence timeout and MQTT."""
+        values = DEFAULT_OPTIONS | dict(entry.options) | dict(user_input or {})
         return OptionsForm(
-            schema=OPTIONS_SCHEMA,
-            values=DEFAULT_OPTIONS | dict(entry.options) | dict(user_input or {}),
+            schema=OPTIONS_SCHEMA.extend(self.mqtt_section(values, errors)),
+            values=values,
             placeholders={},
         )
 
