@@ -10,13 +10,14 @@ Pure arithmetic on deviations from nominal (mHz) and arrival times (s); no Home 
   threshold, seen in three analyses in a row at the same frequency (±1 bin), is sustained.
 - One disturbance is one event: every trigger within 60 s of the previous one belongs to
   the same disturbance, which ends 60 s after its last trigger (or at a gap in the
-  readings, or after 30 minutes). It carries the readings from 60 s before its first
+  readings, or after 10 minutes). It carries the readings from 60 s before its first
   trigger to 60 s after its last.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 import math
@@ -34,7 +35,7 @@ LOWEST_OSCILLATION: Final = 0.05  # Hz
 SUSTAINED_ANALYSES: Final = 3
 MERGE_GAP: Final = 60.0  # s: also the readings kept after the last trigger
 LEAD_TIME: Final = 60.0  # s of readings kept before the first trigger
-LONGEST: Final = 30 * 60.0  # s
+LONGEST: Final = 10 * 60.0  # s
 # Readings apart more than this are a gap, as for the day's quality.
 MAX_GAP: Final = 5.0  # s
 
@@ -71,19 +72,14 @@ class Disturbance:
     peak_rocof: float  # mHz/s, signed
     oscillation_frequency: float | None  # Hz
     oscillation_amplitude: float | None  # mHz
-    readings: tuple[
-        tuple[float, float], ...
-    ]  # (s, mHz) from LEAD_TIME before to MERGE_GAP after
+    # Its readings from LEAD_TIME before to MERGE_GAP after, as `readings_csv` writes
+    # them: a few hundred kB at most for the five kept, where tuples would take MBs.
+    csv: str
 
     @property
     def duration(self) -> float:
         """Seconds from the first trigger to the last."""
         return self.end - self.start
-
-    def csv(self) -> str:
-        """The readings as CSV: arrival time (Unix seconds) and deviation (mHz)."""
-        rows = (f"{time:.3f},{deviation:.1f}" for time, deviation in self.readings)
-        return "\n".join(("time,deviation_mhz", *rows)) + "\n"
 
 
 @dataclass(slots=True)
@@ -138,6 +134,18 @@ def strongest_oscillation(
     return float(frequencies[strongest]), float(spectrum[strongest])
 
 
+def _rocof(window: list[tuple[float, float]], now: float) -> float | None:
+    """The rate of change (mHz/s) of the window's last second; None with fewer than 3 readings."""
+    recent = [point for point in window if point[0] > now - ROCOF_WINDOW]
+    return least_squares_slope(recent) if len(recent) >= 3 else None
+
+
+def readings_csv(readings: Iterable[tuple[float, float]]) -> str:
+    """Readings as CSV: arrival time (Unix seconds, to the ms) and deviation (mHz, to 0.1)."""
+    rows = (f"{time:.3f},{deviation:.1f}" for time, deviation in readings)
+    return "\n".join(("time,deviation_mhz", *rows)) + "\n"
+
+
 class DisturbanceDetector:
     """Finds disturbances in the readings, in bounded memory."""
 
@@ -159,8 +167,10 @@ class DisturbanceDetector:
             finished = None
         readings.append((timestamp, deviation))
         finished = self._close_if_over(timestamp) or finished
-        slope = self._rocof(timestamp)
-        triggers = self._triggers(slope, timestamp)
+        # Every per-reading test looks at most this far back.
+        window = self._since(timestamp - STEP_WINDOW - STEP_BASELINE)
+        slope = _rocof(window, timestamp)
+        triggers = self._triggers(window, slope, timestamp)
         if triggers:
             self._extend(triggers, timestamp)
         if (
@@ -190,30 +200,26 @@ class DisturbanceDetector:
         found.reverse()
         return found
 
-    def _rocof(self, now: float) -> float | None:
-        """The rate of change (mHz/s) of the last second; None with fewer than 3 readings."""
-        recent = self._since(now - ROCOF_WINDOW)
-        return least_squares_slope(recent) if len(recent) >= 3 else None
-
-    def _triggers(self, slope: float | None, now: float) -> list[DisturbanceKind]:
-        """What the readings up to `now`, whose rate of change is `slope`, trigger."""
+    def _triggers(
+        self, window: list[tuple[float, float]], slope: float | None, now: float
+    ) -> list[DisturbanceKind]:
+        """What the readings up to `now` (the last ones in `window`) trigger."""
         found = []
         if slope is not None and abs(slope) >= self.thresholds.rocof:
             found.append(DisturbanceKind.ROCOF)
-        if self._step(now):
+        if self._step(window, now):
             found.append(DisturbanceKind.STEP)
         if self._oscillation(now):
             found.append(DisturbanceKind.OSCILLATION)
         return found
 
-    def _step(self, now: float) -> bool:
+    def _step(self, window: list[tuple[float, float]], now: float) -> bool:
         """Whether the last second's mean stands off the ten seconds' before it."""
         if now - self._readings[0][0] < STEP_WINDOW + STEP_BASELINE:
             return False
         split = now - STEP_WINDOW
-        readings = self._since(split - STEP_BASELINE)
-        last = [d for t, d in readings if t > split]
-        before = [d for t, d in readings if t <= split]
+        last = [d for t, d in window if t > split]
+        before = [d for t, d in window if t <= split]
         if not last or not before:
             return False
         shift = math.fsum(last) / len(last) - math.fsum(before) / len(before)
@@ -286,7 +292,7 @@ class DisturbanceDetector:
             oscillation_amplitude=(
                 None if disturbance.oscillation is None else disturbance.oscillation[1]
             ),
-            readings=readings,
+            csv=readings_csv(readings),
         )
 
     def _forget_before(self, now: float) -> None:

@@ -180,7 +180,13 @@ class Recent:
     def last_seconds(self, seconds: int, now: float) -> list[tuple[int, float]]:
         """The 1-second means of the last `seconds` before `now`."""
         oldest = now - seconds
-        return [point for point in self.seconds if point[0] >= oldest]
+        found = []
+        for point in reversed(self.seconds):
+            if point[0] < oldest:
+                break
+            found.append(point)
+        found.reverse()
+        return found
 
     def allan_deviations(self) -> dict[int, float | None]:
         """The Allan deviation (mHz) at each of ALLAN_TAUS; the same until ALLAN_REFRESH new means.

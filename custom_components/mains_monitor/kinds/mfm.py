@@ -437,8 +437,7 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
         data = coordinator.data
         return {
             "disturbances": [
-                disturbance_attributes(disturbance)
-                | {"readings_csv": disturbance.csv()}
+                disturbance_attributes(disturbance) | {"readings_csv": disturbance.csv}
                 for _, disturbance in (() if data is None else data.disturbances)
             ],
             "firmware": parser.firmware,
