@@ -107,9 +107,10 @@ class MqttPublisher:
     """Publishes an entry's snapshots and availability through Home Assistant's MQTT.
 
     Each snapshot of an available device that brought measurements is published
-    once, in its kind's payloads, on the prefix itself; `<prefix>/availability` says `online` or `offline`. While
-    the broker cannot be reached nothing is sent or queued: the next snapshot after
-    it is back is published. That costs one log line at debug level each way.
+    once, in its kind's payloads, on the prefix itself; `<prefix>/availability`
+    says `online` or `offline`, retained. While the broker cannot be reached
+    nothing is sent or queued, which costs one log line at debug level each way;
+    once it is back, the availability is published again, then the next snapshot.
     """
 
     def __init__(
