@@ -184,7 +184,7 @@ class DisturbanceDetector:
 
     def gap(self) -> Disturbance | None:
         """The readings stopped: close a disturbance under way and start afresh."""
-        finished = self._close() if self._open is not None else None
+        finished = None if self._open is None else self._close(self._open)
         self._readings.clear()
         self._next_analysis = None
         self._oscillating = []
@@ -268,13 +268,11 @@ class DisturbanceDetector:
         if disturbance is None:
             return None
         if now - disturbance.end > MERGE_GAP or now - disturbance.start > LONGEST:
-            return self._close()
+            return self._close(disturbance)
         return None
 
-    def _close(self) -> Disturbance:
+    def _close(self, disturbance: _Open) -> Disturbance:
         """The disturbance under way, finished, with its readings."""
-        disturbance = self._open
-        assert disturbance is not None
         self._open = None
         self._oscillating = []
         first, last = disturbance.start - LEAD_TIME, disturbance.end + MERGE_GAP
