@@ -47,6 +47,8 @@ GRID_TIME_AFTER_DIP = -0.06
 # Between the last state before the stop and the first after the restart the
 # board reads close to 50 Hz: a few ms of grid time at most, not the lost minute.
 GRID_TIME_STEP = 0.01
+# The day's excursions beyond ±50 mHz: each dip is one.
+EXCURSIONS = "sensor.mains_frequency_board_excursions_beyond_50_mhz_today"
 # The recorder compiles 5-minute statistics 10 s after each period ends.
 STATISTICS_PERIOD = 300
 WAIT_STEP = 1.0
@@ -198,6 +200,12 @@ def numbers(client: Client) -> dict[str, float]:
     return values
 
 
+def number_of(client: Client, entity_id: str) -> tuple[float] | None:
+    """The entity's state as a number, in a tuple (so that 0 counts as found); None before one."""
+    state = client.call("GET", f"/api/states/{entity_id}")["state"]
+    return (float(state),) if is_number(state) else None
+
+
 def is_number(state: str) -> bool:
     """Whether a state is a number (not unknown or unavailable)."""
     try:
@@ -342,11 +350,15 @@ def test_a_sigterm_a_new_start_and_a_power_cut(
         120,
         "grid time after the dip",
     )
+    (excursions,) = wait_until(lambda: number_of(client, EXCURSIONS), 30, "excursions")
+    assert excursions >= 1
     assert home_assistant.stop() == 0
     saved = stored(home_assistant.config)
     assert saved["grid_time"]["grid_time_deviation"] == pytest.approx(
         before[GRID_TIME], abs=GRID_TIME_STEP
     )
+    # The day's quality is written at the stop too.
+    assert saved["grid_time"]["quality"]["excursions"] >= excursions
     # Written at the stop, not a minute before it: at least what the house showed.
     # (The state holds 15 significant digits of the same quotient.)
     house_kwh = float(
@@ -360,6 +372,11 @@ def test_a_sigterm_a_new_start_and_a_power_cut(
     assert after[GRID_TIME] == pytest.approx(
         saved["grid_time"]["grid_time_deviation"], abs=GRID_TIME_STEP
     )
+    # The day's figures go on from the saved ones (a fresh day would show 0 or 1).
+    (excursions_after,) = wait_until(
+        lambda: number_of(client, EXCURSIONS), 30, "excursions after the restart"
+    )
+    assert excursions_after >= saved["grid_time"]["quality"]["excursions"]
     energy = sorted(set(before) - {GRID_TIME})
     for entity_id in energy:
         assert after[entity_id] >= before[entity_id], entity_id
