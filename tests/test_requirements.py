@@ -1,4 +1,4 @@
-"""The serialx each test environment runs is the one Home Assistant gives users."""
+"""The requirements each test environment runs are the ones Home Assistant gives users."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 import re
 
+from packaging.version import Version
 import pytest
 
 import homeassistant
@@ -51,4 +52,19 @@ def test_the_manifest_accepts_the_oldest_releases_serialx() -> None:
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     oldest = pinned(RELEASE_REQUIREMENTS[0].read_text(encoding="utf-8"), "serialx")
 
-    assert manifest["requirements"] == [f"serialx>={oldest}"]
+    assert f"serialx>={oldest}" in manifest["requirements"]
+
+
+def test_the_manifest_asks_for_a_numpy_home_assistant_allows() -> None:
+    """The disturbance detector needs numpy; every release tested pins one at or above the manifest's bound."""
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    constraints = (
+        Path(homeassistant.__file__).parent / "package_constraints.txt"
+    ).read_text()
+    (bound,) = (
+        requirement.removeprefix("numpy>=")
+        for requirement in manifest["requirements"]
+        if requirement.startswith("numpy")
+    )
+
+    assert Version(pinned(constraints, "numpy")) >= Version(bound)
