@@ -98,6 +98,20 @@ def test_an_oscillation_is_one_disturbance() -> None:
     assert 600 <= disturbance.end <= 600 + ANALYSIS_WINDOW
 
 
+def test_a_dip_is_no_oscillation() -> None:
+    """A 20 s dip by 200 mHz and back, as in the demo: one event of fast changes and steps only.
+
+    The dip's 0.067 Hz component has 14 mHz, above the oscillation threshold, for the 100 s
+    it stays in the analysis window, but carries a small share of the dip's power.
+    """
+    readings = stream(600, lambda t: -200 if 200 <= t < 220 else 0)
+    [disturbance] = detect(readings)
+    triggers = brute_force_triggers(readings, THRESHOLDS)
+    assert disturbance.kinds == (DisturbanceKind.ROCOF, DisturbanceKind.STEP)
+    assert (disturbance.start, disturbance.end) == (triggers[0], triggers[-1])
+    assert disturbance.oscillation_frequency is None
+
+
 def test_disturbances_apart_by_more_than_the_merge_gap_are_two() -> None:
     """Two drops and recoveries 100 s apart are two events; 30 s apart, one."""
     two = stream(600, lambda t: -80 if 200 <= t < 210 or 310 <= t < 320 else 0)

@@ -7,7 +7,8 @@ Pure arithmetic on deviations from nominal (mHz) and arrival times (s); no Home 
 - Oscillation: every 10 s, the readings of the last 120 s are averaged into 0.5 s bins,
   freed of their straight-line trend and analysed by a discrete Fourier transform; a
   component between 0.05 Hz and the bins' Nyquist limit (1 Hz) with an amplitude at the
-  threshold, seen in three analyses in a row at the same frequency (±1 bin), is sustained.
+  threshold that carries at least half the power in that band, seen in three analyses in
+  a row at the same frequency (±1 bin), is sustained.
 - One disturbance is one event: every trigger within 60 s of the previous one belongs to
   the same disturbance, which ends 60 s after its last trigger (or at a gap in the
   readings, or after 10 minutes). It carries the readings from 60 s before its first
@@ -33,6 +34,7 @@ ANALYSIS_WINDOW: Final = 120.0  # s
 BIN: Final = 0.5  # s
 LOWEST_OSCILLATION: Final = 0.05  # Hz
 SUSTAINED_ANALYSES: Final = 3
+PERIODIC_SHARE: Final = 0.5
 MERGE_GAP: Final = 60.0  # s: also the readings kept after the last trigger
 LEAD_TIME: Final = 60.0  # s of readings kept before the first trigger
 LONGEST: Final = 10 * 60.0  # s
@@ -111,7 +113,10 @@ def strongest_oscillation(
 ) -> tuple[float, float] | None:
     """The strongest periodic component of the readings in the window ending at `end`.
 
-    (frequency Hz, amplitude mHz), or None when a 0.5 s bin of the window is empty.
+    (frequency Hz, amplitude mHz), or None when a 0.5 s bin of the window is empty or
+    when no component stands out: with its two neighbours (where a frequency between two
+    bins leaks) it must carry PERIODIC_SHARE of the power above 0.05 Hz. A single dip or
+    step spreads its power over many frequencies; a sustained oscillation does not.
     """
     bins = int(ANALYSIS_WINDOW / BIN)
     start = end - ANALYSIS_WINDOW
@@ -130,7 +135,10 @@ def strongest_oscillation(
     spectrum = np.abs(np.fft.rfft(series)) * 2 / bins
     frequencies = np.fft.rfftfreq(bins, BIN)
     usable = frequencies >= LOWEST_OSCILLATION
-    strongest = int(np.argmax(np.where(usable, spectrum, 0.0)))
+    power = np.where(usable, spectrum**2, 0.0)
+    strongest = int(np.argmax(power))
+    if power[strongest - 1 : strongest + 2].sum() < PERIODIC_SHARE * power.sum():
+        return None
     return float(frequencies[strongest]), float(spectrum[strongest])
 
 
