@@ -68,7 +68,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT: ViewportSize = {"width": 1200, "height": 900}
-# Tall enough for the ECM options with one channel open, so the dialog needs no scrolling.
+# Tall enough for the board's options and the ECM's with one channel open, so no dialog scrolls.
 TALL_VIEWPORT: ViewportSize = {"width": 1200, "height": 1600}
 MAX_WIDTH = 1200
 # A palette of this many colours keeps the pictures small; the web UI uses few.
@@ -212,12 +212,13 @@ def open_options(page: Page, demo: Demo, title: str) -> None:
 
 def options(page: Page, demo: Demo, album: Album) -> None:
     """The options of the board, and of the ECM-1240 with its solar channel open."""
+    page.set_viewport_size(TALL_VIEWPORT)
     open_options(page, demo, BOARD)
     expect(page.get_by_role("spinbutton", name="Update interval")).to_have_value("5")
+    expect(page.get_by_role("spinbutton", name="Oscillation threshold")).to_be_visible()
     album.save("options-board.png", dialog(page).screenshot(animations="disabled"))
     close_dialog(page)
 
-    page.set_viewport_size(TALL_VIEWPORT)
     ecm_title = ecm_entry_title(demo.client)
     open_options(page, demo, ecm_title)
     solar = page.get_by_role("button", name="Solar (CH2)")
@@ -272,7 +273,8 @@ def dashboard(page: Page, demo: Demo, album: Album) -> None:
 def cards_picture(page: Page, cards: Locator) -> bytes:
     """A picture of the view's cards, cropped to them."""
     boxes = [box for card in cards.all() if (box := card.bounding_box()) is not None]
-    return page.screenshot(clip=union_clip(boxes, 8), animations="disabled")
+    png: bytes = page.screenshot(clip=union_clip(boxes, 8), animations="disabled")
+    return png
 
 
 def hide_sidebar(page: Page) -> None:
