@@ -8,7 +8,8 @@ browser download is never used.
     python -m scripts.screenshots [--out docs/images] [--url http://127.0.0.1:8123]
 
 Each picture waits for what it shows (a form, a found device, live values, three
-frequency dips in the history), then is cropped to it and stored as a small PNG.
+frequency dips in the history, the day's figures, a disturbance event), then is
+cropped to it and stored as a small PNG.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 import contextlib
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -39,7 +39,22 @@ from playwright.sync_api import (
 )
 
 from scripts import demo_setup
-from scripts.demo_setup import Client, WebSocket
+from scripts.demo_dashboard import (
+    BOARD,
+    BOARD_ROWS,
+    DASHBOARD_PATH,
+    DISTURBANCE_ROWS,
+    ECM_ROWS,
+    LIVE_PATH,
+    QUALITY_PATH,
+    RENAMED,
+    SPREAD_ROWS,
+    TIME_ROWS,
+    Demo,
+    ecm_entry_title,
+    find_demo,
+)
+from scripts.demo_setup import Client
 
 CHROMIUM = "/usr/bin/chromium"
 # No sandbox: the browser runs as root in the chroot; no background traffic to the internet.
@@ -53,7 +68,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT: ViewportSize = {"width": 1200, "height": 900}
-# Tall enough for the ECM options with one channel open, so the dialog needs no scrolling.
+# Tall enough for the board's options and the ECM's with one channel open, so no dialog scrolls.
 TALL_VIEWPORT: ViewportSize = {"width": 1200, "height": 1600}
 MAX_WIDTH = 1200
 # A palette of this many colours keeps the pictures small; the web UI uses few.
@@ -64,51 +79,16 @@ UI_TIMEOUT_MS = 30_000
 FLOW_ECM_ADDRESS = "127.0.0.1:7779"
 FLOW_ECM_UNIT, FLOW_ECM_SERIAL = 7, 123
 FLOW_ECM_TITLE = "ECM-1240 700123"
-BOARD = "Mains frequency board"
-DASHBOARD_PATH = "mains-monitor"
 # The demo's board dips to 49.8 Hz for 20 s every 2 minutes, the first 30 s in:
 # three dips are in the history about 5 minutes after it starts.
 DIPS_SHOWN = 3
 DIP_BELOW_HZ = 49.9
 HISTORY_TIMEOUT = 600.0
 HISTORY_POLL = 5.0
-# The board's and the ECM's entities on the dashboard, by description key.
-BOARD_ROWS = (
-    "frequency",
-    "frequency_minimum",
-    "frequency_maximum",
-    "deviation",
-    "rate_of_change",
-    "grid_time_deviation",
-    "load_difference",
-    "band",
-    "alarm",
-)
-ECM_ROWS = (
-    "voltage",
-    "ch1_current",
-    "ch2_current",
-    *(f"{channel}_power" for channel in demo_setup.ECM_CHANNELS),
-    "ch1_energy",
-    "ch2_energy_imported",
-    "ch2_energy_exported",
-)
+# Where the web UI keeps whether the sidebar shows (in the browser's local storage).
+SIDEBAR_SETTING = "dockedSidebar"
 # States that are no value yet.
 NO_VALUE = ("unknown", "unavailable")
-
-
-@dataclass(frozen=True)
-class Demo:
-    """The running demo: its API client and each device's entities by description key."""
-
-    client: Client
-    board: dict[str, str]
-    ecm: dict[str, str]
-
-    @property
-    def frequency(self) -> str:
-        """The board's frequency sensor."""
-        return self.board["frequency"]
 
 
 class Album:
@@ -232,12 +212,13 @@ def open_options(page: Page, demo: Demo, title: str) -> None:
 
 def options(page: Page, demo: Demo, album: Album) -> None:
     """The options of the board, and of the ECM-1240 with its solar channel open."""
+    page.set_viewport_size(TALL_VIEWPORT)
     open_options(page, demo, BOARD)
     expect(page.get_by_role("spinbutton", name="Update interval")).to_have_value("5")
+    expect(page.get_by_role("spinbutton", name="Oscillation threshold")).to_be_visible()
     album.save("options-board.png", dialog(page).screenshot(animations="disabled"))
     close_dialog(page)
 
-    page.set_viewport_size(TALL_VIEWPORT)
     ecm_title = ecm_entry_title(demo.client)
     open_options(page, demo, ecm_title)
     solar = page.get_by_role("button", name="Solar (CH2)")
@@ -252,86 +233,6 @@ def close_dialog(page: Page) -> None:
     """Close the open dialog with its close button; wait until it is gone."""
     page.get_by_role("button", name="Close").click()
     expect(dialog(page)).to_have_count(0)
-
-
-def ecm_entry_title(client: Client) -> str:
-    """The title of the demo's ECM entry, e.g. ECM-1240 500434."""
-    entry_id = demo_setup.ecm_entry_id(client)
-    for entry in client.call(
-        "GET", f"/api/config/config_entries/entry?domain={demo_setup.DOMAIN}"
-    ):
-        if entry["entry_id"] == entry_id:
-            return str(entry["title"])
-    msg = "the demo's ECM-1240 entry is gone"
-    raise demo_setup.DemoError(msg)
-
-
-def entity_rows(
-    client: Client, entities: list[str], device: str
-) -> list[dict[str, str]]:
-    """Entities card rows named as the integration names them, without the device's name."""
-    rows = []
-    for entity_id in entities:
-        state = client.call("GET", f"/api/states/{entity_id}")
-        name = str(state["attributes"]["friendly_name"]).removeprefix(f"{device} ")
-        rows.append({"entity": entity_id, "name": name})
-    return rows
-
-
-def dashboard_config(demo: Demo, ecm_title: str) -> dict[str, Any]:
-    """A view of both devices: a frequency gauge and the board's values, the ECM's circuits."""
-    board = [demo.board[key] for key in BOARD_ROWS]
-    ecm = [demo.ecm[key] for key in ECM_ROWS]
-    gauge = {
-        "type": "gauge",
-        "entity": demo.frequency,
-        "name": "Mains frequency",
-        "min": 49.8,
-        "max": 50.2,
-        "needle": True,
-        # Red outside the standard range of ±50 mHz.
-        "segments": [
-            {"from": 49.8, "color": "#db4437"},
-            {"from": 49.95, "color": "#43a047"},
-            {"from": 50.05, "color": "#db4437"},
-        ],
-    }
-    board_card = {
-        "type": "entities",
-        "title": BOARD,
-        "entities": entity_rows(demo.client, board, BOARD),
-    }
-    ecm_card = {
-        "type": "entities",
-        "title": ecm_title,
-        "entities": entity_rows(demo.client, ecm, ecm_title),
-    }
-    view = {
-        "title": "Live",
-        "path": "live",
-        "cards": [{"type": "vertical-stack", "cards": [gauge, board_card]}, ecm_card],
-    }
-    return {"title": "Mains Monitor", "views": [view]}
-
-
-def save_dashboard(ws: WebSocket, config: dict[str, Any]) -> None:
-    """Create the Mains Monitor dashboard unless it exists, and give it `config`."""
-    dashboards = ws.command({"type": "lovelace/dashboards/list"})
-    if not any(dashboard["url_path"] == DASHBOARD_PATH for dashboard in dashboards):
-        ws.command(
-            {
-                "type": "lovelace/dashboards/create",
-                "url_path": DASHBOARD_PATH,
-                "title": "Mains Monitor",
-                "icon": "mdi:sine-wave",
-                "show_in_sidebar": True,
-                "require_admin": False,
-                "mode": "storage",
-            }
-        )
-    ws.command(
-        {"type": "lovelace/config/save", "url_path": DASHBOARD_PATH, "config": config}
-    )
 
 
 def wait_for_values(page: Page, entities: list[str]) -> None:
@@ -356,16 +257,9 @@ def union_clip(boxes: list[FloatRect], margin: float) -> FloatRect:
 
 
 def dashboard(page: Page, demo: Demo, album: Album) -> None:
-    """A dashboard of both devices with their live values."""
+    """The demo's dashboard of both devices with their live values."""
     ecm_title = ecm_entry_title(demo.client)
-    config = dashboard_config(demo, ecm_title)
-    assert demo.client.token is not None
-    ws = WebSocket(demo.client.url, demo.client.token)
-    try:
-        save_dashboard(ws, config)
-    finally:
-        ws.close()
-    page.goto(f"{demo.client.url}/{DASHBOARD_PATH}/live")
+    page.goto(f"{demo.client.url}/{DASHBOARD_PATH}/{LIVE_PATH}")
     shown = [demo.board[key] for key in BOARD_ROWS] + [
         demo.ecm[key] for key in ECM_ROWS
     ]
@@ -373,11 +267,52 @@ def dashboard(page: Page, demo: Demo, album: Album) -> None:
     cards = page.locator("hui-masonry-view ha-card")
     expect(cards.get_by_text(ecm_title)).to_be_visible()
     expect(cards.get_by_text(re.compile(r"\d+\.\d{3} Hz")).first).to_be_visible()
+    album.save("dashboard.png", cards_picture(page, cards))
+
+
+def cards_picture(page: Page, cards: Locator) -> bytes:
+    """A picture of the view's cards, cropped to them."""
     boxes = [box for card in cards.all() if (box := card.bounding_box()) is not None]
-    album.save(
-        "dashboard.png",
-        page.screenshot(clip=union_clip(boxes, 8), animations="disabled"),
+    png: bytes = page.screenshot(clip=union_clip(boxes, 8), animations="disabled")
+    return png
+
+
+def hide_sidebar(page: Page) -> None:
+    """Hide the web UI's sidebar from the next page load on: the view's cards get its width."""
+    page.evaluate(
+        f"() => localStorage.setItem('{SIDEBAR_SETTING}', JSON.stringify('always_hidden'))"
     )
+
+
+def grid_quality(page: Page, demo: Demo, album: Album) -> None:
+    """The dashboard's grid quality view: the board's day so far, after a disturbance."""
+    hide_sidebar(page)
+    page.goto(f"{demo.client.url}/{DASHBOARD_PATH}/{QUALITY_PATH}")
+    keys = (*TIME_ROWS, *SPREAD_ROWS, *DISTURBANCE_ROWS)
+    # Time correction in force is unknown in the first hour.
+    wait_for_values(
+        page, [demo.board[key] for key in keys if key != "correction_inferred"]
+    )
+    cards = page.locator("hui-masonry-view ha-card")
+    expect(cards.get_by_text("Deviation spread")).to_be_visible()
+    album.save("grid-quality.png", cards_picture(page, cards))
+
+
+def disturbance(page: Page, demo: Demo, album: Album) -> None:
+    """The disturbance event entity's details: the attributes of the last event."""
+    page.set_viewport_size(TALL_VIEWPORT)
+    page.goto(f"{demo.client.url}/{DASHBOARD_PATH}/{QUALITY_PATH}")
+    wait_for_values(page, [demo.board["disturbance"]])
+    cards = page.locator("hui-masonry-view ha-card")
+    cards.get_by_text(RENAMED["disturbance"], exact=True).click()
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("menuitem", name="Details").click()
+    expect(page.get_by_text(re.compile(r"^Peak deviation"))).to_be_visible()
+    album.save("disturbance-event.png", dialog(page).screenshot(animations="disabled"))
+    # The details have a back button, no close button.
+    page.keyboard.press("Escape")
+    expect(dialog(page)).to_have_count(0)
+    page.set_viewport_size(VIEWPORT)
 
 
 def dips(states: list[dict[str, Any]]) -> int:
@@ -450,26 +385,6 @@ def history(page: Page, demo: Demo, album: Album) -> None:
     )
 
 
-def find_demo(url: str) -> Demo:
-    """Log in to the demo's API; find its two devices' entities by description key."""
-    client = Client(url)
-    client.token = demo_setup.exchange_code(client, demo_setup.login_code(client))
-    ws = WebSocket(client.url, client.token)
-    try:
-        registry = ws.command({"type": "config/entity_registry/list"})
-    finally:
-        ws.close()
-    ecm_id = demo_setup.ecm_entry_id(client)
-    by_entry: dict[str, dict[str, str]] = {}
-    for entity in registry:
-        if entity["platform"] == demo_setup.DOMAIN:
-            by_entry.setdefault(entity["config_entry_id"], {})[entity["unique_id"]] = (
-                entity["entity_id"]
-            )
-    board = next(ids for entry, ids in by_entry.items() if entry != ecm_id)
-    return Demo(client, demo_setup.by_key(board), demo_setup.by_key(by_entry[ecm_id]))
-
-
 def take(url: str, album: Album) -> None:
     """Take every picture, in one browser session."""
     demo = find_demo(url)
@@ -496,6 +411,9 @@ def take(url: str, album: Album) -> None:
             # of a few minutes.
             history(page, demo, album)
             dashboard(page, demo, album)
+            # By now the board's dips have fired disturbance events.
+            grid_quality(page, demo, album)
+            disturbance(page, demo, album)
         finally:
             browser.close()
 

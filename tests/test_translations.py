@@ -20,6 +20,7 @@ from custom_components.mains_monitor.const import (
     ConnectionState,
     DeviceKind,
 )
+from custom_components.mains_monitor.disturbance import Disturbance, DisturbanceKind
 from custom_components.mains_monitor.errors import (
     FailureReason,
     MainsMonitorError,
@@ -32,6 +33,7 @@ from custom_components.mains_monitor.kinds.mfm import (
     OPTIONS_SCHEMA,
     RESET_GRID_TIME,
     SENSORS,
+    disturbance_attributes,
 )
 from custom_components.mains_monitor.repairs import (
     OUTAGE_REASONS,
@@ -304,3 +306,27 @@ def test_icons_refer_to_translated_entities() -> None:
     for key, icon in icons["entity"]["sensor"].items():
         states = entities["sensor"][key].get("state", {})
         assert sorted(icon.get("state", {}).keys() - states.keys()) == [], key
+
+
+def test_every_disturbance_attribute_is_named() -> None:
+    """Each attribute of a disturbance event has a name; its kinds read like its type."""
+    attributes = disturbance_attributes(
+        Disturbance(
+            kinds=(DisturbanceKind.STEP,),
+            start=0.0,
+            end=1.0,
+            peak_deviation=-80.0,
+            peak_rocof=-50.0,
+            oscillation_frequency=None,
+            oscillation_amplitude=None,
+            csv="",
+        )
+    )
+    for language in LANGUAGES:
+        named = translations(language)["entity"]["event"]["disturbance"][
+            "state_attributes"
+        ]
+        assert set(named) == {"event_type", *attributes}
+        assert all(named[key]["name"] for key in attributes)
+        assert named["kinds"]["state"] == named["event_type"]["state"]
+        assert set(named["kinds"]["state"]) == {kind.value for kind in DisturbanceKind}
