@@ -260,8 +260,8 @@ def role_sensors(roles: Roles) -> list[EcmSensorEntityDescription]:
         )
     if roles.has_return:
         sensors += (
-            _power("grid_return", lambda power: power.grid_return),
-            _energy("grid_return", lambda readings: readings.grid_return),
+            _power("return_to_grid", lambda power: power.grid_return),
+            _energy("return_to_grid", lambda readings: readings.grid_return),
         )
     if roles.has_solar:
         sensors += (
