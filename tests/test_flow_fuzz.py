@@ -30,7 +30,6 @@ from custom_components.mains_monitor.const import (
     CONF_CALIBRATION_OFFSET,
     CONF_DEVICE_KIND,
     CONF_INVERTED,
-    CONF_ROLE,
     CONF_MODE,
     CONF_NAME,
     CONF_NOMINAL_FREQUENCY,
@@ -38,6 +37,7 @@ from custom_components.mains_monitor.const import (
     CONF_POLL_INTERVAL,
     CONF_PORT,
     CONF_ROCOF_THRESHOLD,
+    CONF_ROLE,
     CONF_SILENCE_TIMEOUT,
     CONF_STEP_THRESHOLD,
     CONF_UPDATE_INTERVAL,
@@ -504,8 +504,10 @@ async def test_any_energy_monitor_options_are_stored_or_refused(
         assert ecm_options_entry.options == before
         return
     assert result is not None
-    if errors := not_numbers(numbers) | impossible_roles(channels) | same_names(
-        channels
+    if (
+        errors := not_numbers(numbers)
+        | impossible_roles(channels)
+        | same_names(channels)
     ):
         event("not a number, impossible roles or names alike")
         assert result["type"] is FlowResultType.FORM

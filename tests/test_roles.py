@@ -23,6 +23,9 @@ from custom_components.mains_monitor.const import (
     ChannelMode,
     ChannelRole,
 )
+from custom_components.mains_monitor.diagnostics import (
+    async_get_config_entry_diagnostics,
+)
 from custom_components.mains_monitor.energy import ChannelCounters
 from custom_components.mains_monitor.roles import Roles, role_errors, role_sensors
 from homeassistant.components.sensor import ATTR_STATE_CLASS
@@ -427,3 +430,31 @@ def test_the_remainder_is_the_load_no_circuit_measures(
         counters[roles.main].polarized if roles.main_net else 0
     )
     assert flows.unmetered == unmetered
+
+
+# --- diagnostics ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("house", ["battery"])
+async def test_diagnostics_show_the_roles_and_their_figures(
+    hass: HomeAssistant, ecm: Simulation
+) -> None:
+    """The channels by role, and the last snapshot's power and energy by role."""
+    packets, hidden = await run(ecm, battery_house, 4 + INTERVAL)
+    _, interval = between(packets[-1 - INTERVAL], packets[-1])
+    power = expected(BATTERY_HOUSE, interval)
+
+    diagnostics = await async_get_config_entry_diagnostics(hass, ecm.entry)
+
+    assert diagnostics["device"]["roles"] == {
+        "main": "ch1",
+        "main_net_metered": True,
+        "solar": ["aux1"],
+        "circuits": ["ch2", "aux2", "aux3", "aux4"],
+    }
+    assert diagnostics["snapshot"]["roles"]["power"] == {
+        "grid_consumption": power["grid_consumption"] / INTERVAL,
+        "grid_return": power["grid_return"] / INTERVAL,
+        "solar_production": power["solar_production"] / INTERVAL,
+        "unmetered": sum(hidden[-INTERVAL:]) / INTERVAL,
+    }
