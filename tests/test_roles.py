@@ -38,6 +38,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from simulator.ecm1240 import Loads
 from tests.ecm_unit import ENTRY_ID, INTERVAL, Simulation, kwh
+from tests.helpers import restarted
 
 AUX = ("aux1", "aux2", "aux3", "aux4", "aux5")
 # Loads in whole watts: the unit counts whole watt-seconds, so nothing is rounded
@@ -301,6 +302,32 @@ async def test_role_sensors_are_unavailable_without_data_and_energy_goes_on(
     # The first pair spans the outage: the power is that of the four pairs after it.
     hidden = sum(inverter_house(t).hidden for t in range(1, INTERVAL))
     assert ecm.state("unmetered_power") == watts(hidden, INTERVAL - 1)
+
+
+@pytest.mark.parametrize("house", ["battery"])
+async def test_role_energy_goes_on_across_a_restart(
+    hass: HomeAssistant, ecm: Simulation, hass_storage: dict[str, Any]
+) -> None:
+    """Stopped, down six minutes, started again: every role total is what the packets say."""
+    packets, _ = await run(ecm, battery_house, 4 + INTERVAL)
+    async with restarted(hass, hass_storage) as new:
+        again = ecm.restarted_in(new)
+        await again.idle(battery_house(3).loads, 6 * 60)
+        await again.set_up()
+        for t in range(INTERVAL):
+            await again.step(battery_house(t).loads)
+
+        _, since_start = between(packets[0], again.unit.packet())
+        energy = expected(BATTERY_HOUSE, since_start)
+        assert {
+            key: again.state(f"{key}_energy")
+            for key in ("grid_consumption", "return_to_grid", "solar_production")
+        } == {
+            "grid_consumption": kwh(energy["grid_consumption"]),
+            "return_to_grid": kwh(energy["grid_return"]),
+            "solar_production": kwh(energy["solar_production"]),
+        }
+        assert energy["grid_return"] > 0
 
 
 # --- which sensors the roles make -----------------------------------------------------
