@@ -160,10 +160,8 @@ class RolePower:
     unmetered: float
 
 
-def role_power(roles: Roles, interval: Interval) -> RolePower | None:
-    """The mean power by role over the interval's packet pairs; None without a pair."""
-    if not interval.seconds:
-        return None
+def role_power(roles: Roles, interval: Interval) -> RolePower:
+    """The mean power by role over the interval's packet pairs (at least one)."""
     flows = roles.flows(interval.channels)
 
     def watts(watt_seconds: int) -> float:
