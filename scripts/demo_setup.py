@@ -47,7 +47,7 @@ PORT_IN_USE = {"port": "port_in_use"}
 # AUX1-5 are circuits.
 ECM_CHANNELS: dict[str, dict[str, Any]] = {
     "ch1": {"name": "House", "mode": "consumption", "inverted": False},
-    "ch2": {"name": "Solar", "mode": "net", "inverted": False},
+    "ch2": {"name": "Solar", "mode": "net", "inverted": False, "role": "solar"},
     "aux1": {"name": "Lighting", "mode": "consumption"},
     "aux2": {"name": "Network cabinet", "mode": "consumption"},
     "aux3": {"name": "Garage", "mode": "consumption"},
@@ -67,6 +67,8 @@ CHANNEL_KEYS = {
     "net": ("power", "energy_imported", "energy_exported"),
     "off": (),
 }
+# The keys of the entities the channels' roles add: CH2's role is solar.
+ROLE_KEYS = ("solar_production_power", "solar_production_energy")
 WEBSOCKET_PATH = "/api/websocket"
 WEBSOCKET_TEXT = 0x1
 WEBSOCKET_CLOSE = 0x8
@@ -541,12 +543,12 @@ def wait_with_progress(seconds: float) -> None:
 
 
 def wanted_keys() -> set[str]:
-    """Return the description keys of the channel entities the demo's options create."""
+    """Return the description keys of the channel and role entities the demo's options create."""
     return {
         f"{channel}_{key}"
         for channel, options in ECM_CHANNELS.items()
         for key in CHANNEL_KEYS[options["mode"]]
-    }
+    } | set(ROLE_KEYS)
 
 
 def stale_keys() -> set[str]:
@@ -621,26 +623,25 @@ def remove_stale_entities(
 
 
 def energy_preferences(entities: dict[str, str]) -> dict[str, Any]:
-    """Return the Energy dashboard's set-up: net channels' export as solar, the rest as devices.
+    """Return the Energy dashboard's set-up: solar production from the solar role, the rest as devices.
 
-    Each consumption channel's power is its device's power. A net-metered channel's
-    power is negative while its inverter produces, and the dashboard counts solar
-    power only when it is positive: the solar source gets no power.
+    Each consumption channel's power is its device's power; solar production
+    power is positive while the inverter produces, as the dashboard takes it.
     """
-    solar, devices = [], []
-    for channel, options in ECM_CHANNELS.items():
-        prefix = channel
-        if options["mode"] == "consumption":
-            devices.append(
-                {
-                    "stat_consumption": entities[f"{prefix}_energy"],
-                    "stat_rate": entities[f"{prefix}_power"],
-                }
-            )
-        elif options["mode"] == "net":
-            exported = entities[f"{prefix}_energy_exported"]
-            solar.append({"type": "solar", "stat_energy_from": exported})
-    return {"energy_sources": solar, "device_consumption": devices}
+    solar = {
+        "type": "solar",
+        "stat_energy_from": entities["solar_production_energy"],
+        "stat_rate": entities["solar_production_power"],
+    }
+    devices = [
+        {
+            "stat_consumption": entities[f"{channel}_energy"],
+            "stat_rate": entities[f"{channel}_power"],
+        }
+        for channel, options in ECM_CHANNELS.items()
+        if options["mode"] == "consumption"
+    ]
+    return {"energy_sources": [solar], "device_consumption": devices}
 
 
 def without_power(prefs: dict[str, Any]) -> dict[str, Any]:
@@ -673,8 +674,8 @@ def configure_energy(ws: WebSocket, entities: dict[str, str]) -> None:
         return
     ws.command({"type": "energy/save_prefs", **prefs})
     print(
-        "set up the Energy dashboard: solar from CH2's export, circuits as devices"
-        " with their power"
+        "set up the Energy dashboard: solar production from CH2's role, circuits as"
+        " devices with their power"
     )
 
 

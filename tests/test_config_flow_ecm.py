@@ -26,6 +26,7 @@ from custom_components.mains_monitor.const import (
     CONF_PORT,
     CONF_PUBLISH,
     CONF_READ_SETTINGS,
+    CONF_ROLE,
     CONF_SILENCE_TIMEOUT,
     CONF_TOPIC_PREFIX,
     CONF_UPDATE_INTERVAL,
@@ -72,9 +73,12 @@ ECM_OPTIONS = {CONF_UPDATE_INTERVAL: 5, CONF_SILENCE_TIMEOUT: 60, CONF_POLL_INTE
 ALL_CHANNELS = ["ch1", "ch2", "aux1", "aux2", "aux3", "aux4", "aux5"]
 # What an untouched channel section holds once validated.
 DEFAULT_CHANNELS = {
-    "ch1": {CONF_MODE: "consumption", CONF_INVERTED: False},
-    "ch2": {CONF_MODE: "consumption", CONF_INVERTED: False},
-    **{channel: {CONF_MODE: "consumption"} for channel in ALL_CHANNELS[2:]},
+    "ch1": {CONF_MODE: "consumption", CONF_INVERTED: False, CONF_ROLE: "circuit"},
+    "ch2": {CONF_MODE: "consumption", CONF_INVERTED: False, CONF_ROLE: "circuit"},
+    **{
+        channel: {CONF_MODE: "consumption", CONF_ROLE: "circuit"}
+        for channel in ALL_CHANNELS[2:]
+    },
 }
 
 
@@ -659,15 +663,18 @@ async def test_reconfigure_finds_a_silent_unit_by_polling_it(
 
 
 def channel_options(model_channels: list[str]) -> dict[str, dict[str, Any]]:
-    """A name, mode and polarity for every channel of a model."""
+    """A name, mode, role and polarity for every channel of a model."""
+    net: dict[str, Any] = {CONF_MODE: "net"}
+    consumption: dict[str, Any] = {CONF_MODE: "consumption", CONF_ROLE: "circuit"}
+    off: dict[str, Any] = {CONF_MODE: "off", CONF_ROLE: "circuit"}
     chosen: dict[str, dict[str, Any]] = {
-        "ch1": {CONF_NAME: "Grid", CONF_MODE: "net", CONF_INVERTED: True},
-        "ch2": {CONF_NAME: "Solar", CONF_MODE: "net", CONF_INVERTED: False},
-        "aux1": {CONF_NAME: "Heat pump", CONF_MODE: "consumption"},
-        "aux2": {CONF_MODE: "off"},
-        "aux3": {CONF_NAME: "Oven", CONF_MODE: "consumption"},
-        "aux4": {CONF_MODE: "consumption"},
-        "aux5": {CONF_NAME: "Pump", CONF_MODE: "off"},
+        "ch1": {CONF_NAME: "Grid", **net, CONF_INVERTED: True, CONF_ROLE: "main"},
+        "ch2": {CONF_NAME: "Solar", **net, CONF_INVERTED: False, CONF_ROLE: "solar"},
+        "aux1": {CONF_NAME: "Heat pump", **consumption},
+        "aux2": off,
+        "aux3": {CONF_NAME: "Oven", **consumption},
+        "aux4": consumption,
+        "aux5": {CONF_NAME: "Pump", **off},
     }
     return {channel: chosen[channel] for channel in model_channels}
 
@@ -721,9 +728,14 @@ async def test_the_options_form_has_a_section_per_channel(
                 CONF_NAME: [],
                 CONF_MODE: ["consumption", "net", "off"],
                 CONF_INVERTED: [],
+                CONF_ROLE: ["main", "solar", "circuit"],
             }
         else:
-            expected = {CONF_NAME: [], CONF_MODE: ["consumption", "off"]}
+            expected = {
+                CONF_NAME: [],
+                CONF_MODE: ["consumption", "off"],
+                CONF_ROLE: ["main", "solar", "circuit"],
+            }
         assert section_fields(result, channel) == expected
 
 
@@ -930,7 +942,71 @@ async def test_two_channels_of_one_name_are_refused_in_the_second_section(
         "aux5": False,
     }
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options["aux3"] == {CONF_NAME: "Garden", CONF_MODE: "consumption"}
+    assert entry.options["aux3"] == {
+        CONF_NAME: "Garden",
+        CONF_MODE: "consumption",
+        CONF_ROLE: "circuit",
+    }
+
+
+@pytest.mark.parametrize(
+    ("sections", "errors"),
+    [
+        (
+            {"ch1": {CONF_MODE: "off", CONF_ROLE: "main"}},
+            {"ch1": "main_off"},
+        ),
+        (
+            {"aux2": {CONF_MODE: "off", CONF_ROLE: "solar"}},
+            {"aux2": "solar_off"},
+        ),
+        (
+            {
+                "ch1": {CONF_MODE: "net", CONF_ROLE: "main"},
+                "aux1": {CONF_ROLE: "main"},
+                "aux4": {CONF_ROLE: "main"},
+            },
+            {"aux1": "second_main", "aux4": "second_main"},
+        ),
+        (
+            {
+                "ch2": {CONF_MODE: "off", CONF_ROLE: "main"},
+                "aux3": {CONF_ROLE: "main"},
+            },
+            {"ch2": "main_off"},
+        ),
+    ],
+    ids=["main-off", "solar-off", "three-mains", "off-main-and-a-main"],
+)
+async def test_roles_a_channel_cannot_have_are_refused_in_its_section(
+    hass: HomeAssistant, sections: dict[str, Any], errors: dict[str, str]
+) -> None:
+    """A main or solar channel that is off, a main after the first: its section says so."""
+    entry = ecm_entry_for("/dev/ttyUSB0")
+    flow = await start_options(hass, entry)
+
+    refused = await submit_options(hass, flow, polled(0, 60) | sections)
+
+    assert refused["errors"] == errors
+    assert entry.options == ECM_OPTIONS
+
+
+async def test_a_net_metered_main_with_solar_and_circuits_is_stored(
+    hass: HomeAssistant,
+) -> None:
+    """One main, two solar channels, the rest circuits: stored as given."""
+    entry = ecm_entry_for("/dev/ttyUSB0")
+    flow = await start_options(hass, entry)
+    sections = {
+        "ch1": {CONF_MODE: "net", CONF_INVERTED: False, CONF_ROLE: "main"},
+        "ch2": {CONF_MODE: "net", CONF_INVERTED: True, CONF_ROLE: "solar"},
+        "aux1": {CONF_MODE: "consumption", CONF_ROLE: "solar"},
+    }
+
+    result = await submit_options(hass, flow, polled(0, 60) | sections)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == polled(0, 60) | DEFAULT_CHANNELS | sections
 
 
 async def test_an_hourly_polled_entry_keeps_its_options_when_saved_unchanged(

@@ -20,7 +20,9 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from custom_components.mains_monitor.const import (
     CONF_MODE,
     CONF_NAME,
+    CONF_ROLE,
 )
+from homeassistant.components.energy.data import async_get_manager
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
@@ -65,6 +67,68 @@ GRID_POWER_FORMS = {
 }
 
 
+# The same house with roles: CH2 the main, AUX1 solar, the rest circuits inside the
+# main. 400 + 60 + 25 W of circuits and 15 W nothing measures; with 1500 W of solar,
+# 1000 W go to the grid.
+ROLE_CHANNELS = {
+    "ch1": {CONF_NAME: "House", CONF_MODE: "consumption"},
+    "ch2": {CONF_NAME: "Grid", CONF_MODE: "net", CONF_ROLE: "main"},
+    "aux1": {CONF_NAME: "Solar", CONF_MODE: "consumption", CONF_ROLE: "solar"},
+}
+ROLE_MIDDAY = Loads(ch1_watts=400, ch2_watts=-1000, aux_watts=(1500, 60, 25, 0, 0))
+ROLE_POWERS = {
+    f"{PREFIX}_grid_consumption_power": "0.0",
+    f"{PREFIX}_return_to_grid_power": "1000.0",
+    f"{PREFIX}_solar_production_power": "1500.0",
+    f"{PREFIX}_unmetered_power": "15.0",
+}
+ROLE_ENERGIES = {
+    f"{PREFIX}_grid_consumption_energy",
+    f"{PREFIX}_return_to_grid_energy",
+    f"{PREFIX}_solar_production_energy",
+}
+# The grid's power from the role sensors: one for each direction, as a power_config
+# of two sensors; or the main's own power, positive while importing.
+ROLE_GRID_POWER_FORMS = {
+    "two_sensors": {
+        "power_config": {
+            "stat_rate_from": f"{PREFIX}_grid_consumption_power",
+            "stat_rate_to": f"{PREFIX}_return_to_grid_power",
+        }
+    },
+    "main_power": {"power_config": {"stat_rate": f"{PREFIX}_grid_power"}},
+}
+
+
+def role_dashboard(grid_power: dict[str, Any]) -> dict[str, Any]:
+    """The dashboard from the role sensors: grid and solar, the main as a device holding the circuits."""
+    main = f"{PREFIX}_grid_consumption_energy"
+    grid = {
+        "type": "grid",
+        "stat_energy_from": main,
+        "stat_energy_to": f"{PREFIX}_return_to_grid_energy",
+        "cost_adjustment_day": 0,
+        **grid_power,
+    }
+    solar = {
+        "type": "solar",
+        "stat_energy_from": f"{PREFIX}_solar_production_energy",
+        "stat_rate": f"{PREFIX}_solar_production_power",
+    }
+    devices = [
+        {"stat_consumption": main, "stat_rate": f"{PREFIX}_grid_consumption_power"},
+        *(
+            {
+                "stat_consumption": f"{PREFIX}_{circuit}_energy",
+                "stat_rate": f"{PREFIX}_{circuit}_power",
+                "included_in_stat": main,
+            }
+            for circuit in CIRCUITS
+        ),
+    ]
+    return {"energy_sources": [grid, solar], "device_consumption": devices}
+
+
 # The recorder (`recorder_mock`) starts before Home Assistant.
 pytestmark = pytest.mark.recorder_before_hass
 
@@ -76,14 +140,37 @@ def channels() -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
+def loads() -> Loads:
+    """The loads at midday."""
+    return MIDDAY
+
+
+@pytest.fixture
+def early_prefs() -> dict[str, Any] | None:
+    """Energy preferences saved before the loads run; none by default."""
+    return None
+
+
+@pytest.fixture
 async def midday(
-    recorder_mock: Recorder, hass: HomeAssistant, simulation: Simulation
+    recorder_mock: Recorder,
+    hass: HomeAssistant,
+    simulation: Simulation,
+    loads: Loads,
+    early_prefs: dict[str, Any] | None,
 ) -> None:
-    """Two update intervals of the midday loads, recorded, with their statistics compiled."""
+    """Two update intervals of the midday loads, recorded, with their statistics compiled.
+
+    Preferences saved early let the sensors Home Assistant adds for them record too.
+    """
     assert await async_setup_component(hass, "energy", {})
     await simulation.set_up()
+    if early_prefs is not None:
+        # As the frontend's save does: the Energy integration adds its sensors.
+        await (await async_get_manager(hass)).async_update(early_prefs)  # type: ignore[arg-type]
+        await hass.async_block_till_done()
     await simulation.start()
-    await simulation.steps(MIDDAY, 4 + INTERVAL)
+    await simulation.steps(loads, 4 + INTERVAL)
     await async_wait_recording_done(hass)
     # The statistics of the 5-minute period the states fall in, as the recorder
     # compiles them once it ends: they create the statistics the dashboard reads.
@@ -226,5 +313,68 @@ async def test_the_demo_dashboard_is_accepted(
     assert validation == {
         "energy_sources": [[]],
         "device_consumption": [[]] * 6,
+        "device_consumption_water": [],
+    }
+
+
+@pytest.mark.usefixtures("midday")
+@pytest.mark.parametrize(("channels", "loads"), [(ROLE_CHANNELS, ROLE_MIDDAY)])
+async def test_the_role_sensors_are_offered_with_their_values(
+    hass: HomeAssistant,
+) -> None:
+    """Grid consumption and return, solar production and the remainder, beside the channels'."""
+    assert offered(hass, "power").items() >= ROLE_POWERS.items()
+    assert offered(hass, "energy").keys() >= ROLE_ENERGIES
+    assert f"{PREFIX}_unmetered_energy" not in offered(hass, "energy")
+
+
+@pytest.mark.usefixtures("midday")
+@pytest.mark.parametrize(("channels", "loads"), [(ROLE_CHANNELS, ROLE_MIDDAY)])
+@pytest.mark.parametrize(
+    "early_prefs",
+    [role_dashboard(form) for form in ROLE_GRID_POWER_FORMS.values()],
+    ids=list(ROLE_GRID_POWER_FORMS),
+)
+async def test_the_energy_dashboard_accepts_the_role_sensors(
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    early_prefs: dict[str, Any],
+) -> None:
+    """Grid and solar from the roles, circuits included in the main: not one validation issue.
+
+    Two power sensors for the grid make Home Assistant add a sensor of its own, the
+    import minus the export: it shows the main's power, and once its statistics
+    are compiled, validation has nothing to say.
+    """
+    stored, validation = await save_and_validate(hass_ws_client, early_prefs)
+
+    grid = stored["energy_sources"][0]
+    assert grid["power_config"] == early_prefs["energy_sources"][0]["power_config"]
+    assert state(hass, grid["stat_rate"]) == "-1000.0"
+    assert stored["device_consumption"] == early_prefs["device_consumption"]
+    assert validation == {
+        "energy_sources": [[], []],
+        "device_consumption": [[]] * (1 + len(CIRCUITS)),
+        "device_consumption_water": [],
+    }
+
+
+@pytest.mark.usefixtures("midday")
+@pytest.mark.parametrize(("channels", "loads"), [(ROLE_CHANNELS, ROLE_MIDDAY)])
+async def test_every_role_power_sensor_passes_the_power_check(
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """Each role power sensor as a grid connection's power, where validation checks power."""
+    grids = [
+        {"type": "grid", "cost_adjustment_day": 0, "stat_rate": entity_id}
+        for entity_id in ROLE_POWERS
+    ]
+    _, validation = await save_and_validate(
+        hass_ws_client, {"energy_sources": grids, "device_consumption": []}
+    )
+
+    assert validation == {
+        "energy_sources": [[]] * len(ROLE_POWERS),
+        "device_consumption": [],
         "device_consumption_water": [],
     }

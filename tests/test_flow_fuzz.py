@@ -37,6 +37,7 @@ from custom_components.mains_monitor.const import (
     CONF_POLL_INTERVAL,
     CONF_PORT,
     CONF_ROCOF_THRESHOLD,
+    CONF_ROLE,
     CONF_SILENCE_TIMEOUT,
     CONF_STEP_THRESHOLD,
     CONF_UPDATE_INTERVAL,
@@ -89,6 +90,7 @@ ECM_NUMBERS = {
 }
 NOMINALS = ("auto", "50", "60")
 MODES = {"ch1": ("consumption", "net", "off"), "aux1": ("consumption", "off")}
+ROLES = ("main", "solar", "circuit")
 
 
 # --- the port field -----------------------------------------------------------------
@@ -395,11 +397,16 @@ async def test_any_board_options_are_stored_or_refused(
 
 
 def section_inputs(channel: str) -> st.SearchStrategy[dict[str, Any]]:
-    """A channel's section: any name, a mode valid or not, any polarity flag."""
+    """A channel's section: any name, a mode and a role valid or not, any polarity flag."""
     modes = MODES["ch1" if channel in POLARIZED_CHANNELS else "aux1"]
     fields: dict[str, st.SearchStrategy[Any]] = {
         CONF_NAME: mostly(st.text(max_size=40), st.integers()),
         CONF_MODE: mostly(st.sampled_from(modes), st.text(max_size=8)),
+        # Mostly circuits: a main or solar in most channels would be refused.
+        CONF_ROLE: mostly(
+            st.sampled_from(("circuit", "circuit", "circuit", "main", "solar")),
+            st.text(max_size=8),
+        ),
     }
     if channel in POLARIZED_CHANNELS:
         fields[CONF_INVERTED] = st.one_of(st.booleans(), st.integers(), st.none())
@@ -412,6 +419,9 @@ def section_or_refused(channel: str, given: dict[str, Any]) -> dict[str, Any] | 
     stored: dict[str, Any] = {CONF_MODE: given.get(CONF_MODE, "consumption")}
     if stored[CONF_MODE] not in modes:
         return None
+    stored[CONF_ROLE] = given.get(CONF_ROLE, "circuit")
+    if stored[CONF_ROLE] not in ROLES:
+        return None
     if CONF_NAME in given:
         if not isinstance(given[CONF_NAME], str):
             return None
@@ -419,6 +429,23 @@ def section_or_refused(channel: str, given: dict[str, Any]) -> dict[str, Any] | 
     if channel in POLARIZED_CHANNELS:
         stored[CONF_INVERTED] = bool(given.get(CONF_INVERTED, False))
     return stored
+
+
+def impossible_roles(channels: dict[str, Any]) -> dict[str, str]:
+    """An error for each main or solar channel that is off, and for each main after the first."""
+    errors: dict[str, str] = {}
+    mains = 0
+    for channel in CHANNELS:
+        role = channels[channel][CONF_ROLE]
+        if role == "circuit":
+            continue
+        if channels[channel][CONF_MODE] == "off":
+            errors[channel] = f"{role}_off"
+        elif role == "main":
+            mains += 1
+            if mains > 1:
+                errors[channel] = "second_main"
+    return errors
 
 
 def same_names(channels: dict[str, Any]) -> dict[str, str]:
@@ -477,8 +504,12 @@ async def test_any_energy_monitor_options_are_stored_or_refused(
         assert ecm_options_entry.options == before
         return
     assert result is not None
-    if errors := not_numbers(numbers) | same_names(channels):
-        event("not a number or names alike")
+    if (
+        errors := not_numbers(numbers)
+        | impossible_roles(channels)
+        | same_names(channels)
+    ):
+        event("not a number, impossible roles or names alike")
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == errors
         assert ecm_options_entry.options == before

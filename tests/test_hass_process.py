@@ -338,8 +338,9 @@ def test_a_sigterm_a_new_start_and_a_power_cut(
     # The integrations page shows the integration's own icon.
     brand = REPOSITORY / "custom_components" / DOMAIN / "brand"
     assert brand_image(client, "icon.png") == (brand / "icon.png").read_bytes()
-    # House and five AUX circuits with one total each, solar with two.
-    energy_sensors = 6 + 2
+    # House and five AUX circuits with one total each, solar with two, and the
+    # solar role's production.
+    energy_sensors = 6 + 2 + 1
 
     before = wait_until(
         lambda: (

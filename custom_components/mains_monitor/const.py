@@ -23,6 +23,7 @@ CONF_POLL_INTERVAL: Final = "poll_interval"
 CONF_NAME: Final = "name"
 CONF_MODE: Final = "mode"
 CONF_INVERTED: Final = "inverted"
+CONF_ROLE: Final = "role"
 CONF_ECM_MODE: Final = "ecm_mode"
 CONF_READ_SETTINGS: Final = "read_settings"
 CONF_ROCOF_THRESHOLD: Final = "rocof_threshold"
@@ -61,6 +62,14 @@ class ChannelMode(StrEnum):
     CONSUMPTION = "consumption"
     NET = "net"  # net-metered: imports and exports
     OFF = "off"
+
+
+class ChannelRole(StrEnum):
+    """Where an ECM channel sits in the house's wiring."""
+
+    MAIN = "main"  # the grid connection
+    SOLAR = "solar"  # an inverter's output
+    CIRCUIT = "circuit"  # a circuit inside the main
 
 
 class ConnectionState(StrEnum):

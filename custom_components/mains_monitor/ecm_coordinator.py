@@ -22,9 +22,11 @@ from .const import (
     CONF_MODEL,
     CONF_NAME,
     CONF_POLL_INTERVAL,
+    CONF_ROLE,
     DOMAIN,
     LOGGER,
     ChannelMode,
+    ChannelRole,
 )
 from .coordinator import (
     MainsMonitorConfigEntry,
@@ -45,6 +47,7 @@ from .protocol.ecm1240 import (
 )
 from .recorded import async_recorded_totals
 from .repairs import async_raise_foreign
+from .roles import RolePower, RoleReadings, Roles, role_power, role_readings
 
 # The ledger's totals by the key suffix of the energy sensor that shows them.
 SHOWN_TOTALS = {
@@ -61,6 +64,7 @@ class ChannelSettings:
     name: str  # the user's, or the channel's label on the unit
     mode: ChannelMode
     inverted: bool  # the CT sits the other way round (CH1 and CH2 only)
+    role: ChannelRole
 
     @classmethod
     def from_options(
@@ -77,6 +81,7 @@ class ChannelSettings:
             mode=ChannelMode(options.get(CONF_MODE, default)),
             inverted=channel in POLARIZED_CHANNELS
             and bool(options.get(CONF_INVERTED, False)),
+            role=ChannelRole(options.get(CONF_ROLE, ChannelRole.CIRCUIT)),
         )
 
 
@@ -99,6 +104,7 @@ class EcmSnapshot(Snapshot):
     ch2_current: float | None
     dc_voltage_raw: int | None
     channels: dict[str, ChannelEnergy]
+    roles: RoleReadings
     packets_accepted: int
     packets_rejected: int
     packets_foreign: int
@@ -136,11 +142,13 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             )
             for channel in CHANNELS
         }
+        self.roles = Roles.of(self.channel_settings)
         self.ledger = EnergyLedger(self._inverted_channels())
         self.packets_foreign = 0
         self._across_gap = True
         self._window = _Window()
         self._power: dict[str, float | None] = dict.fromkeys(CHANNELS)
+        self._role_power: RolePower | None = None
         self._electrical: tuple[float | None, ...] = (None, None, None)
         self._dc_voltage_raw: int | None = None
         self._last_packet: datetime | None = None
@@ -292,6 +300,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             self._power = {
                 channel: self._watts(channel, window.energy) for channel in CHANNELS
             }
+            self._role_power = role_power(self.roles, window.energy)
         if window.voltages:  # a polled unit may send less often than we publish
             self._electrical = (
                 _mean(window.voltages, 1),
@@ -309,6 +318,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             ch2_current=ch2_current,
             dc_voltage_raw=self._dc_voltage_raw,
             channels={channel: self._channel(channel) for channel in CHANNELS},
+            roles=role_readings(self.roles, self._role_power, self.ledger.totals),
             packets_accepted=self.parser.accepted - self.packets_foreign,
             packets_rejected=self.parser.rejected_total,
             packets_foreign=self.packets_foreign,
@@ -345,6 +355,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         if not available:
             self._window = _Window()
             self._power = dict.fromkeys(CHANNELS)
+            self._role_power = None
             self._electrical = (None, None, None)
             self._across_gap = True
         super().availability_changed(available)

@@ -34,11 +34,13 @@ from ..const import (
     CONF_NAME,
     CONF_POLL_INTERVAL,
     CONF_PORT,
+    CONF_ROLE,
     CONF_SILENCE_TIMEOUT,
     CONF_UPDATE_INTERVAL,
     DEFAULT_ECM_SILENCE_TIMEOUT,
     DEFAULT_UPDATE_INTERVAL,
     ChannelMode,
+    ChannelRole,
     DeviceKind,
 )
 from ..ecm_coordinator import (
@@ -57,6 +59,7 @@ from ..protocol.ecm1240 import (
     has_dc_input,
     model_channels,
 )
+from ..roles import role_errors, role_sensors
 from ..validation import vol
 from .base import (
     DeviceKindDefinition,
@@ -193,7 +196,7 @@ def _channel_schemas(model: str) -> dict[str, vol.Schema]:
 
 
 def _channel_schema(channel: str) -> vol.Schema:
-    """A channel's name and mode; CH1 and CH2 also net metering and polarity."""
+    """A channel's name, mode and role; CH1 and CH2 also net metering and polarity."""
     polarized = channel in POLARIZED_CHANNELS
     modes = (
         list(ChannelMode) if polarized else [ChannelMode.CONSUMPTION, ChannelMode.OFF]
@@ -206,6 +209,9 @@ def _channel_schema(channel: str) -> vol.Schema:
     }
     if polarized:
         fields[vol.Required(CONF_INVERTED, default=False)] = BooleanSelector()
+    fields[vol.Required(CONF_ROLE, default=ChannelRole.CIRCUIT)] = SelectSelector(
+        SelectSelectorConfig(options=list(ChannelRole), translation_key="channel_role")
+    )
     return vol.Schema(fields)
 
 
@@ -239,6 +245,18 @@ def _duplicate_names(model: str, user_input: Mapping[str, Any]) -> dict[str, str
             errors[channel] = "duplicate_name"
         seen.add(name)
     return errors
+
+
+def _role_errors(model: str, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """An error on each channel whose role cannot be, as the form sends them."""
+    return role_errors(
+        {
+            channel: ChannelSettings.from_options(
+                channel, user_input.get(channel, {}), model
+            )
+            for channel in _channel_schemas(model)
+        }
+    )
 
 
 def _section_titles(model: str, options: Mapping[str, Any]) -> dict[str, str]:
@@ -304,8 +322,12 @@ class EcmKind(DeviceKindDefinition[EcmCoordinator, EcmProbeResult]):
     def sensors(
         self, coordinator: EcmCoordinator
     ) -> Iterable[EcmSensorEntityDescription]:
-        """The unit's own sensors, then those of its channels."""
-        return (*SENSORS, *channel_sensors(coordinator))
+        """The unit's own sensors, those of its channels, then those of their roles."""
+        return (
+            *SENSORS,
+            *channel_sensors(coordinator),
+            *role_sensors(coordinator.roles),
+        )
 
     def diagnostics(self, coordinator: EcmCoordinator) -> dict[str, Any]:
         """What the parser and the ledger know of the unit."""
@@ -316,6 +338,7 @@ class EcmKind(DeviceKindDefinition[EcmCoordinator, EcmProbeResult]):
             "discarded_bytes": packets.discarded_bytes,
             "foreign_packets": coordinator.packets_foreign,
             "ledger": coordinator.ledger.as_dict(),
+            "roles": coordinator.roles.as_dict(),
             "resyncs": coordinator.ledger.resyncs,
         }
 
@@ -372,9 +395,12 @@ class EcmKind(DeviceKindDefinition[EcmCoordinator, EcmProbeResult]):
     def options_errors(
         self, hass: HomeAssistant, entry: ConfigEntry, user_input: Mapping[str, Any]
     ) -> dict[str, str]:
-        """NaN, MQTT, channels named alike, then a silence timeout no longer than the polling interval."""
-        errors = super().options_errors(hass, entry, user_input) | _duplicate_names(
-            entry.data[CONF_MODEL], user_input
+        """NaN, MQTT, channels named alike or in roles they cannot have, then a silence timeout no longer than the polling interval."""
+        model = entry.data[CONF_MODEL]
+        errors = (
+            super().options_errors(hass, entry, user_input)
+            | _role_errors(model, user_input)
+            | _duplicate_names(model, user_input)
         )
         poll = user_input[CONF_POLL_INTERVAL]
         if not errors and poll and user_input[CONF_SILENCE_TIMEOUT] <= poll:
