@@ -114,7 +114,7 @@ def _interval_voltage(
 
 
 def _voltage_today(
-    key: str, read: Callable[[VoltageSummary], float]
+    key: str, read: Callable[[VoltageSummary], float], precision: int
 ) -> EcmSensorEntityDescription:
     """Describe one of the local day's voltage times, in minutes; it starts again at midnight.
 
@@ -127,7 +127,7 @@ def _voltage_today(
         native_unit_of_measurement=UnitOfTime.MINUTES,
         # Falls to 0 at midnight: the recorder's statistics take that as a new cycle.
         state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=1,
+        suggested_display_precision=precision,
         value_fn=lambda snapshot: read(snapshot.voltage_day),
     )
 
@@ -136,9 +136,10 @@ VOLTAGE_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
     _voltage("voltage", lambda snapshot: snapshot.voltage),
     _interval_voltage("voltage_minimum", lambda snapshot: snapshot.voltage_minimum),
     _interval_voltage("voltage_maximum", lambda snapshot: snapshot.voltage_maximum),
-    _voltage_today("voltage_measured_time", lambda day: minutes(day.measured)),
-    _voltage_today("voltage_time_over", lambda day: minutes(day.over)),
-    _voltage_today("voltage_time_under", lambda day: minutes(day.under)),
+    # Whole minutes, as the board's: it grows all day, and each change is a recorded state.
+    _voltage_today("voltage_measured_time", lambda day: round(day.measured / 60), 0),
+    _voltage_today("voltage_time_over", lambda day: minutes(day.over), 1),
+    _voltage_today("voltage_time_under", lambda day: minutes(day.under), 1),
     MainsMonitorSensorEntityDescription(
         key="nominal_voltage",
         translation_key="nominal_voltage",
