@@ -22,6 +22,9 @@ from custom_components.mains_monitor.const import (
     NOMINAL_AUTO,
     ConnectionState,
 )
+from custom_components.mains_monitor.diagnostics import (
+    async_get_config_entry_diagnostics,
+)
 from homeassistant.components.sensor import ATTR_STATE_CLASS, SensorStateClass
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
@@ -152,6 +155,15 @@ async def test_a_day_of_sags_and_swells(hass: HomeAssistant, ecm: Simulation) ->
     assert expected == {OVER: "0.8", UNDER: "1.5", MEASURED: "3"}
     assert shown(ecm, DAY) == expected
     assert ecm.state(NOMINAL) == "120"
+    diagnostics = await async_get_config_entry_diagnostics(hass, ecm.entry)
+    counted = sent[1:]
+    assert diagnostics["device"]["nominal_voltage"] == 120
+    assert diagnostics["snapshot"]["voltage_day"] == {
+        "nominal": 120,
+        "measured": len(counted),
+        "over": sum(1 for voltage in counted if voltage > 132),
+        "under": sum(1 for voltage in counted if voltage < 108),
+    }
     for key in DAY:
         entity = hass.states.get(f"{ecm.prefix}_{key}")
         assert entity is not None
