@@ -265,3 +265,28 @@ async def test_the_day_goes_on_after_a_restart(
         expected = day_states([before, after], 120)
         assert shown(again, DAY) == expected
         assert expected[OVER] == str(round((45 + 49) / 60, 1))
+
+
+async def test_a_day_saved_on_another_nominal_starts_again(
+    hass: HomeAssistant, hass_storage: dict[str, Any], ecm: Simulation
+) -> None:
+    """Counted on the automatic 120 V, then restarted with 230 V set: the day starts again on 230 V."""
+    ecm.unit.voltage = 120.0
+    await ecm.start()
+    await send_voltages(ecm, [106.0] * 30)
+    await ecm.tick(INTERVAL)
+    assert ecm.state(UNDER) == "0.5"
+
+    async with restarted(hass, hass_storage) as new:
+        again = ecm.restarted_in(new)
+        new.config_entries.async_update_entry(
+            again.entry, options={**again.entry.options, CONF_NOMINAL_VOLTAGE: "230"}
+        )
+        await again.set_up()
+        after = await send_voltages(again, [120.0] * 13)
+        await again.tick(INTERVAL)
+        assert shown(again, (NOMINAL, *DAY)) == {
+            NOMINAL: "230",
+            **day_states([after], 230),
+        }
+        assert day_states([after], 230)[UNDER] == "0.2"  # 12 s below 207 V
