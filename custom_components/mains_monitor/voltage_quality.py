@@ -8,7 +8,7 @@ and arrival times (s); no Home Assistant.
   further apart than `max_gap` (the entry's silence timeout) leave the time between
   them unmeasured.
 - EN 50160 judges 10-minute means of the r.m.s. voltage (95 % of a week's within
-  ±10 %). Counting per packet is stricter: a sag of two minutes counts two minutes
+  ±10 %); this counts per packet instead: a sag of two minutes counts two minutes
   here, though it may leave its 10-minute mean within the band.
 - Limits: above nominal + 10 % is outside, right on it is within (253.0 V on 230 V is
   within, 253.1 V is not).
