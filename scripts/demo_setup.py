@@ -58,6 +58,7 @@ ECM_OPTIONS: dict[str, Any] = {
     "update_interval": 5,
     "poll_interval": 0,
     "silence_timeout": 60,
+    "nominal_voltage": "auto",
     **ECM_CHANNELS,
 }
 # The keys of a channel's power and energy entities in each mode; an entity's unique id is

@@ -5,7 +5,8 @@
         [--speed X]
     python -m simulator ecm1240 [--model ECM-1240|ECM-1220] [--unit-id N]
         [--serial N] [--interval S] [--realtime on|off] [--near-wrap]
-        [--reset-every S] [--seed N] [--speed X] (--pty PATH | --tcp HOST:PORT)
+        [--reset-every S] [--line-voltage 120|230] [--voltage steady|sag-swell]
+        [--seed N] [--speed X] (--pty PATH | --tcp HOST:PORT)
 
 The ECM-1240 streams in real-time mode and answers host commands (a poll, real-time
 on/off, the settings block, the send interval, resets) on the same link.
@@ -33,6 +34,7 @@ from .ecm1240 import (
     EcmPacer,
     EcmUnit,
     demo_loads,
+    sags_and_swells,
     start_near_wraps,
 )
 from .links import PtyLink, TcpLink
@@ -121,6 +123,19 @@ def _add_ecm_options(ecm: argparse.ArgumentParser) -> None:
         metavar="S",
         help="reset the unit every S simulated seconds",
     )
+    ecm.add_argument(
+        "--line-voltage",
+        type=int,
+        choices=(120, 230),
+        default=120,
+        help="nominal line voltage in V",
+    )
+    ecm.add_argument(
+        "--voltage",
+        choices=("steady", "sag-swell"),
+        default="steady",
+        help="steady at nominal, or a sag and a swell beyond ±10 %% every 10 minutes",
+    )
     ecm.add_argument("--seed", type=int, default=0, help="seed of the load profiles")
     _add_link_options(ecm)
 
@@ -205,6 +220,7 @@ def _ecm_unit(args: argparse.Namespace) -> EcmUnit:
         serial=args.serial,
         send_interval=args.interval,
         realtime=args.realtime == "on",
+        voltage=float(args.line_voltage),
     )
     if args.near_wrap:
         start_near_wraps(unit)
@@ -215,6 +231,8 @@ def _ecm_pacer(args: argparse.Namespace, unit: EcmUnit) -> EcmPacer:
     """The unit on the seeded demo loads, with its scripted resets."""
     every: int | None = args.reset_every
     pacer = EcmPacer(unit, demo_loads(args.seed))
+    if args.voltage == "sag-swell":
+        pacer.voltage = sags_and_swells(args.line_voltage, args.seed)
     if every is not None:
         pacer.reset_at = lambda t: t % every == 0
     return pacer
@@ -303,7 +321,7 @@ def _describe_ecm(args: argparse.Namespace) -> str:
     return (
         f"ecm1240 {args.model} unit {args.unit_id} serial {args.serial}, "
         f"interval {args.interval} s, real-time {args.realtime}{wrap}{resets}, "
-        f"seed {args.seed}, speed {args.speed}"
+        f"{args.line_voltage} V {args.voltage}, seed {args.seed}, speed {args.speed}"
     )
 
 

@@ -94,6 +94,9 @@ class Loads:
 type LoadProfile = Callable[[int], Loads]
 """The loads during the simulated second [t, t + 1)."""
 
+type VoltageProfile = Callable[[int], float]
+"""The line voltage during the simulated second [t, t + 1), V."""
+
 
 def _zero_aux() -> list[int]:
     """Five AUX counters at zero."""
@@ -458,12 +461,15 @@ class EcmPacer:
     unit: EcmUnit
     loads: LoadProfile
     reset_at: Callable[[int], bool] = _never  # a device reset at these whole seconds
+    voltage: VoltageProfile | None = None  # None: the unit's voltage stays as set
     _since_packet: int = field(default=0, init=False, repr=False)
     _sent_total: float | None = field(default=None, init=False, repr=False)
 
     def step(self, t: int) -> bytes | None:
         """Second t-1 to t: integrate, apply a scripted reset; the packet pushed at t."""
         load = self.loads(t - 1)
+        if self.voltage is not None:
+            self.unit.voltage = self.voltage(t - 1)
         self.unit.advance(1, load)
         if self.reset_at(t):
             self.unit.reset()
@@ -489,14 +495,16 @@ def run(
     duration: float,
     start: int = 0,
     resets: Iterable[int] = (),
+    voltage: VoltageProfile | None = None,
 ) -> Iterator[tuple[float, bytes]]:
     """The packets `unit` pushes from `start` for `duration` s: (time, packet).
 
     The first regular packet comes `send_interval` s after `start`. A time in
     `resets` resets the unit at that second, before the packet of that second.
+    A `voltage` profile sets the line voltage second by second.
     """
     at = frozenset(resets)
-    pacer = EcmPacer(unit, loads, reset_at=at.__contains__)
+    pacer = EcmPacer(unit, loads, reset_at=at.__contains__, voltage=voltage)
     for t in count(start + 1):
         if t > start + duration:
             return
@@ -505,7 +513,7 @@ def run(
             yield float(t), data
 
 
-# --- load profiles: deterministic, seeded, any second in any order -------------------
+# --- load and voltage profiles: deterministic, seeded, any second in any order ------
 
 _MASK64 = (1 << 64) - 1
 DAY = 86_400
@@ -531,7 +539,7 @@ FRIDGE_ON = 900
 KETTLE_WATTS = 2_200.0
 KETTLE_EVERY = 1_800
 KETTLE_ON = 150
-_JITTER, _FRIDGE, _KETTLE, _CLOUD, _PULSE = range(5)
+_JITTER, _FRIDGE, _KETTLE, _CLOUD, _PULSE, _VOLTAGE = range(6)
 
 
 def household(seed: int = 0) -> Callable[[int], float]:
@@ -620,3 +628,33 @@ def demo_loads(seed: int = 0, *, clock_start: int = 10 * HOUR) -> LoadProfile:
 def steady_loads(loads: Loads) -> LoadProfile:
     """The same loads every second."""
     return lambda _t: loads
+
+
+# Line voltage: within ±1 % of nominal, except for a sag to -13 % and a swell to +12 %
+# every 10 minutes (beyond EN 50160's ±10 %): 1.5 + 0.75 minutes outside in each 10.
+SWING_EVERY = 600
+SAG_AT, SAG_SECONDS, SAG_FACTOR = 120, 90, 0.87
+SWELL_AT, SWELL_SECONDS, SWELL_FACTOR = 360, 45, 1.12
+VOLTAGE_JITTER = 0.01
+
+
+def steady_voltage(volts: float) -> VoltageProfile:
+    """The same line voltage every second."""
+    return lambda _t: volts
+
+
+def sags_and_swells(nominal: float, seed: int = 0) -> VoltageProfile:
+    """A line voltage near `nominal` that sags and swells out of ±10 % every 10 minutes."""
+
+    def volts(t: int) -> float:
+        """The voltage during second t, to the unit's 0.1 V."""
+        into = t % SWING_EVERY
+        if SAG_AT <= into < SAG_AT + SAG_SECONDS:
+            factor = SAG_FACTOR
+        elif SWELL_AT <= into < SWELL_AT + SWELL_SECONDS:
+            factor = SWELL_FACTOR
+        else:
+            factor = 1 + VOLTAGE_JITTER * (2 * noise(seed, t, _VOLTAGE) - 1)
+        return round(nominal * factor, 1)
+
+    return volts

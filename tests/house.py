@@ -58,6 +58,8 @@ LOADS = (
     Loads(ch1_watts=2400, ch2_watts=-1000, aux_watts=(60, 100, 0, 0, 1500)),
 )
 VOLTS = (120.0, 122.0)
+# The unit's line voltage at its baseline packet (tests.ecm_unit.new_unit).
+BASELINE_VOLTS = 120.0
 # Seconds of load each snapshot adds to the totals: the first packet is the baseline.
 SECONDS = (len(READINGS[0]) - 1, len(READINGS[1]))
 UPDATE_INTERVAL = 60  # s
@@ -105,10 +107,19 @@ ENERGIES = (
 )
 ECM_UNITS = {
     "voltage": "V",
+    "voltage_minimum": "V",
+    "voltage_maximum": "V",
     "ch1_current": "A",
     "ch2_current": "A",
     **{f"{channel}_power": "W" for channel in ("ch1", "ch2", *AUX)},
     **dict.fromkeys(ENERGIES, "kWh"),
+}
+
+# The unit's day of line voltage (total increasing), by key, with its unit.
+ECM_TOTALS = {
+    "voltage_measured_time": "min",
+    "voltage_time_over": "min",
+    "voltage_time_under": "min",
 }
 
 BEGIN = datetime.fromisoformat(START)
@@ -237,12 +248,26 @@ def ecm_figures() -> list[dict[str, float]]:
     """The unit's measurements and totals (kWh) at each snapshot, by key."""
     snapshots = []
     watt_seconds = dict.fromkeys(ENERGIES, 0.0)
+    # A packet a second in the first seconds of each interval; the silence between
+    # the intervals is shorter than the silence timeout, so it is measured time too.
+    sent_at = [
+        UPDATE_INTERVAL * index + second
+        for index, readings in enumerate(READINGS)
+        for second in range(len(readings))
+    ]
     for index, (loads, volts, seconds) in enumerate(
         zip(LOADS, VOLTS, SECONDS, strict=True)
     ):
         currents = (amps(loads.ch1_watts, volts), amps(loads.ch2_watts, volts))
         # A current is the mean of the interval's packets; the baseline was sent before any load.
         packets = [(0.0, 0.0)] * (index == 0) + [currents] * seconds
+        voltages = [BASELINE_VOLTS] * (index == 0) + [volts] * seconds
+        arrived = sent_at[: sum(SECONDS[: index + 1]) + 1]
+        measured = sum(
+            later - earlier
+            for earlier, later in pairwise(arrived)
+            if later - earlier <= SILENCE_TIMEOUT
+        )
         aux = dict(zip(AUX, loads.aux_watts, strict=True))
         for key, watts in (
             ("ch1_energy", abs(loads.ch1_watts)),
@@ -254,6 +279,13 @@ def ecm_figures() -> list[dict[str, float]]:
         snapshots.append(
             {
                 "voltage": volts,
+                "voltage_minimum": min(voltages),
+                "voltage_maximum": max(voltages),
+                # 120 V and 122 V: automatically 120 V nominal, and within ±10 %.
+                "voltage_measured_time": round(measured / 60),
+                "voltage_time_over": 0.0,
+                "voltage_time_under": 0.0,
+                "nominal_voltage": 120,
                 "ch1_current": round(fmean(ch1 for ch1, _ in packets), 2),
                 "ch2_current": round(fmean(ch2 for _, ch2 in packets), 2),
                 "ch1_power": abs(loads.ch1_watts),

@@ -22,6 +22,7 @@ from custom_components.mains_monitor.const import (
     CONF_MODEL,
     CONF_MQTT,
     CONF_NAME,
+    CONF_NOMINAL_VOLTAGE,
     CONF_POLL_INTERVAL,
     CONF_PORT,
     CONF_PUBLISH,
@@ -31,6 +32,7 @@ from custom_components.mains_monitor.const import (
     CONF_TOPIC_PREFIX,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
+    NOMINAL_AUTO,
     DeviceKind,
 )
 from homeassistant.config_entries import (
@@ -72,6 +74,8 @@ ECM_DATA = {
 ECM_OPTIONS = {CONF_UPDATE_INTERVAL: 5, CONF_SILENCE_TIMEOUT: 60, CONF_POLL_INTERVAL: 0}
 ALL_CHANNELS = ["ch1", "ch2", "aux1", "aux2", "aux3", "aux4", "aux5"]
 # What an untouched channel section holds once validated.
+# What a saved form stores for a nominal voltage left as it was.
+AUTO_NOMINAL = {CONF_NOMINAL_VOLTAGE: NOMINAL_AUTO}
 DEFAULT_CHANNELS = {
     "ch1": {CONF_MODE: "consumption", CONF_INVERTED: False, CONF_ROLE: "circuit"},
     "ch2": {CONF_MODE: "consumption", CONF_INVERTED: False, CONF_ROLE: "circuit"},
@@ -718,6 +722,7 @@ async def test_the_options_form_has_a_section_per_channel(
         CONF_UPDATE_INTERVAL,
         CONF_POLL_INTERVAL,
         CONF_SILENCE_TIMEOUT,
+        CONF_NOMINAL_VOLTAGE,
         *channels,
         CONF_MQTT,
     ]
@@ -753,6 +758,7 @@ async def test_channel_options_are_stored_as_given(
         CONF_UPDATE_INTERVAL: 10,
         CONF_POLL_INTERVAL: 0,
         CONF_SILENCE_TIMEOUT: 120,
+        CONF_NOMINAL_VOLTAGE: "230",
         **channel_options(channels),
     }
 
@@ -775,7 +781,7 @@ async def test_channel_sections_left_alone_take_their_defaults(
         hass, flow, {**ECM_OPTIONS, **{channel: {} for channel in ALL_CHANNELS}}
     )
 
-    assert entry.options == {**ECM_OPTIONS, **DEFAULT_CHANNELS}
+    assert entry.options == {**ECM_OPTIONS, **AUTO_NOMINAL, **DEFAULT_CHANNELS}
 
 
 def polled(poll_interval: int, silence_timeout: int) -> dict[str, Any]:
@@ -808,6 +814,7 @@ async def test_a_silence_timeout_not_longer_than_the_poll_is_refused(
         CONF_UPDATE_INTERVAL: 5,
         CONF_POLL_INTERVAL: poll_interval,
         CONF_SILENCE_TIMEOUT: silence_timeout,
+        **AUTO_NOMINAL,
         **DEFAULT_CHANNELS,
     }
     assert entry.options == ECM_OPTIONS
@@ -1006,7 +1013,7 @@ async def test_a_net_metered_main_with_solar_and_circuits_is_stored(
     result = await submit_options(hass, flow, polled(0, 60) | sections)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == polled(0, 60) | DEFAULT_CHANNELS | sections
+    assert entry.options == polled(0, 60) | AUTO_NOMINAL | DEFAULT_CHANNELS | sections
 
 
 async def test_an_hourly_polled_entry_keeps_its_options_when_saved_unchanged(
@@ -1023,7 +1030,11 @@ async def test_an_hourly_polled_entry_keeps_its_options_when_saved_unchanged(
 
     assert shown == created_options(3600, 10800)
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options == {**created_options(3600, 10800), **DEFAULT_CHANNELS}
+    assert entry.options == {
+        **created_options(3600, 10800),
+        **AUTO_NOMINAL,
+        **DEFAULT_CHANNELS,
+    }
 
 
 @pytest.mark.parametrize(
@@ -1035,6 +1046,7 @@ async def test_an_hourly_polled_entry_keeps_its_options_when_saved_unchanged(
         ({CONF_POLL_INTERVAL: 3601}, [CONF_POLL_INTERVAL]),
         ({CONF_SILENCE_TIMEOUT: 4}, [CONF_SILENCE_TIMEOUT]),
         ({CONF_SILENCE_TIMEOUT: 10801}, [CONF_SILENCE_TIMEOUT]),
+        ({CONF_NOMINAL_VOLTAGE: "240"}, [CONF_NOMINAL_VOLTAGE]),
         ({"ch1": {CONF_MODE: "generation"}}, ["ch1", CONF_MODE]),
         ({"aux1": {CONF_MODE: "net"}}, ["aux1", CONF_MODE]),
         ({"aux1": {CONF_INVERTED: True}}, ["aux1", CONF_INVERTED]),
@@ -1046,6 +1058,7 @@ async def test_an_hourly_polled_entry_keeps_its_options_when_saved_unchanged(
         "poll-3601",
         "silence-4",
         "silence-10801",
+        "nominal-240",
         "unknown-mode",
         "aux-net",
         "aux-inverted",

@@ -569,6 +569,12 @@ async def test_polling_a_silent_unit(
 
 ECM_1220_KEYS = {
     "voltage",
+    "voltage_minimum",
+    "voltage_maximum",
+    "voltage_measured_time",
+    "voltage_time_over",
+    "voltage_time_under",
+    "nominal_voltage",
     "ch1_current",
     "ch2_current",
     "packets_accepted",

@@ -33,6 +33,7 @@ from custom_components.mains_monitor.const import (
     CONF_MODE,
     CONF_NAME,
     CONF_NOMINAL_FREQUENCY,
+    CONF_NOMINAL_VOLTAGE,
     CONF_OSCILLATION_THRESHOLD,
     CONF_POLL_INTERVAL,
     CONF_PORT,
@@ -89,6 +90,7 @@ ECM_NUMBERS = {
     CONF_SILENCE_TIMEOUT: (5, 10800),
 }
 NOMINALS = ("auto", "50", "60")
+NOMINAL_VOLTAGES = ("auto", "120", "230")
 MODES = {"ch1": ("consumption", "net", "off"), "aux1": ("consumption", "off")}
 ROLES = ("main", "solar", "circuit")
 
@@ -474,6 +476,9 @@ def ecm_options_entry() -> MockConfigEntry:
     update=number_inputs(*ECM_NUMBERS[CONF_UPDATE_INTERVAL]),
     poll=number_inputs(*ECM_NUMBERS[CONF_POLL_INTERVAL]),
     silence=number_inputs(*ECM_NUMBERS[CONF_SILENCE_TIMEOUT]),
+    nominal=mostly(
+        st.sampled_from(NOMINAL_VOLTAGES), st.one_of(st.text(max_size=4), st.integers())
+    ),
     sections=st.fixed_dictionaries(
         {channel: section_inputs(channel) for channel in CHANNELS}
     ),
@@ -484,6 +489,7 @@ async def test_any_energy_monitor_options_are_stored_or_refused(
     update: Any,
     poll: Any,
     silence: Any,
+    nominal: Any,
     sections: dict[str, dict[str, Any]],
 ) -> None:
     """Valid options and any channel names are stored; anything else is refused."""
@@ -496,9 +502,13 @@ async def test_any_energy_monitor_options_are_stored_or_refused(
     channels = {c: section_or_refused(c, given) for c, given in sections.items()}
     before = dict(ecm_options_entry.options)
 
-    result = await configure_options(hass, ecm_options_entry, {**values, **sections})
+    result = await configure_options(
+        hass,
+        ecm_options_entry,
+        {**values, CONF_NOMINAL_VOLTAGE: nominal, **sections},
+    )
 
-    if numbers is None or None in channels.values():
+    if numbers is None or nominal not in NOMINAL_VOLTAGES or None in channels.values():
         event("refused")
         assert result is None
         assert ecm_options_entry.options == before
@@ -526,7 +536,11 @@ async def test_any_energy_monitor_options_are_stored_or_refused(
         return
     event("stored")
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert ecm_options_entry.options == {**numbers, **channels}
+    assert ecm_options_entry.options == {
+        **numbers,
+        CONF_NOMINAL_VOLTAGE: nominal,
+        **channels,
+    }
 
 
 @pytest.mark.parametrize(

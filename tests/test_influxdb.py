@@ -45,6 +45,7 @@ from tests.house import (
     BEGIN,
     BOARD_TOTALS,
     BOARD_UNITS,
+    ECM_TOTALS,
     ECM_UNITS,
     SNAPSHOTS,
     board_entry,
@@ -96,6 +97,10 @@ BOARD_CLASSES = {
 }
 ECM_CLASSES = {
     "voltage": "voltage",
+    "voltage_minimum": "voltage",
+    "voltage_maximum": "voltage",
+    **dict.fromkeys(ECM_TOTALS, "duration"),
+    "nominal_voltage": "voltage",
     "ch1_current": "current",
     "ch2_current": "current",
     "connection_state": "enum",
@@ -312,7 +317,8 @@ def expected_unit(hass: HomeAssistant, entry: MockConfigEntry) -> set[Point]:
     figures = [
         {**snapshot, "connection_state": "connected"} for snapshot in ecm_figures()
     ]
-    return expected_points(entity_ids(hass, entry), ECM_UNITS, ECM_CLASSES, figures)
+    units = ECM_UNITS | ECM_TOTALS | {"nominal_voltage": "V"}
+    return expected_points(entity_ids(hass, entry), units, ECM_CLASSES, figures)
 
 
 def of_entry(

@@ -46,8 +46,9 @@ async def test_an_entry_of_version_1_1_moves_to_the_units_ids(
     assert moved is not None
     assert moved.identifiers == {(DOMAIN, UNIT)}
     registered = er.async_entries_for_config_entry(entities, entry.entry_id)
-    # Voltage, 2 currents, DC input, 3 counters, last packet, connection; 7 channels' power and energy.
-    assert len(registered) == 9 + 7 * 2
+    # Voltage, its minimum, maximum, 3 day figures and nominal, 2 currents, DC input,
+    # 3 counters, last packet, connection; 7 channels' power and energy.
+    assert len(registered) == 15 + 7 * 2
     assert {entity.unique_id.partition("_")[0] for entity in registered} == {UNIT}
     assert {entity.device_id for entity in registered} == {device.id}
 

@@ -38,6 +38,7 @@ from tests.house import (
     BEGIN,
     BOARD_TOTALS,
     BOARD_UNITS,
+    ECM_TOTALS,
     ECM_UNITS,
     ENERGIES,
     SNAPSHOTS,
@@ -57,6 +58,7 @@ LAST_PERIOD = PERIOD + timedelta(minutes=55)
 BOARD_MEASUREMENTS = BOARD_UNITS
 ECM_MEASUREMENTS = {key: unit for key, unit in ECM_UNITS.items() if key not in ENERGIES}
 ECM_ENERGIES = {key: ECM_UNITS[key] for key in ENERGIES}
+ECM_SUMS = ECM_ENERGIES | ECM_TOTALS
 # The diagnostic counters, off by default as they change at every update.
 COUNTERS = {
     "readings_accepted",
@@ -170,7 +172,7 @@ def expected_statistics(
         entity_ids(hass, board), BOARD_MEASUREMENTS, BOARD_TOTALS, board_figures()
     )
     ecm_five, ecm_hour = expected_rows(
-        entity_ids(hass, ecm), ECM_MEASUREMENTS, ECM_ENERGIES, ecm_figures()
+        entity_ids(hass, ecm), ECM_MEASUREMENTS, ECM_SUMS, ecm_figures()
     )
     return board_five | ecm_five, board_hour | ecm_hour
 
@@ -237,7 +239,7 @@ async def test_every_sensor_with_a_state_class_has_statistics(
         **{board[key]: (unit, False) for key, unit in BOARD_MEASUREMENTS.items()},
         **{board[key]: (unit, True) for key, unit in BOARD_TOTALS.items()},
         **{ecm[key]: (unit, False) for key, unit in ECM_MEASUREMENTS.items()},
-        **{ecm[key]: (unit, True) for key, unit in ECM_ENERGIES.items()},
+        **{ecm[key]: (unit, True) for key, unit in ECM_SUMS.items()},
     }
     with_state_class = {
         registered.entity_id

@@ -21,10 +21,14 @@ from .const import (
     CONF_MODE,
     CONF_MODEL,
     CONF_NAME,
+    CONF_NOMINAL_VOLTAGE,
     CONF_POLL_INTERVAL,
     CONF_ROLE,
+    CONF_SILENCE_TIMEOUT,
+    DEFAULT_ECM_SILENCE_TIMEOUT,
     DOMAIN,
     LOGGER,
+    NOMINAL_AUTO,
     ChannelMode,
     ChannelRole,
 )
@@ -36,6 +40,7 @@ from .coordinator import (
 )
 from .energy import EnergyLedger, Interval, to_kwh, to_watt_seconds
 from .errors import FailureReason, MainsMonitorError
+from .local_day import next_midnight
 from .protocol.ecm1240 import (
     ACK,
     CHANNELS,
@@ -48,6 +53,7 @@ from .protocol.ecm1240 import (
 from .recorded import async_recorded_totals
 from .repairs import async_raise_foreign
 from .roles import RolePower, RoleReadings, Roles, role_power, role_readings
+from .voltage_quality import VoltageDay, VoltageSummary
 
 # The ledger's totals by the key suffix of the energy sensor that shows them.
 SHOWN_TOTALS = {
@@ -100,6 +106,10 @@ class EcmSnapshot(Snapshot):
     """Everything the monitor's entities show."""
 
     voltage: float | None
+    # V, the lowest and highest of the interval's packets; None without a packet.
+    voltage_minimum: float | None
+    voltage_maximum: float | None
+    voltage_day: VoltageSummary  # the local day so far
     ch1_current: float | None
     ch2_current: float | None
     dc_voltage_raw: int | None
@@ -155,6 +165,11 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._saved_at: datetime | None = None
         # kWh by sensor key, shown after the last save and held by the recorder.
         self._recorded: dict[str, float] = {}
+        self.voltage_day = VoltageDay(
+            _nominal_option(entry.options),
+            entry.options.get(CONF_SILENCE_TIMEOUT, DEFAULT_ECM_SILENCE_TIMEOUT),
+        )
+        self._day_ends = next_midnight(dt_util.utcnow())
 
     @staticmethod
     def identity(entry: ConfigEntry) -> str:
@@ -189,6 +204,15 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         """Continue the ledger saved before."""
         self.ledger = EnergyLedger.from_dict(stored, self._inverted_channels())
         self._saved_at = dt_util.parse_datetime(stored.get("saved_at", ""))
+        self._restore_voltage_day(stored.get("voltage_day"))
+
+    def _restore_voltage_day(self, stored: dict[str, Any] | None) -> None:
+        """Continue the day's voltage figures on the same local day and nominal voltage."""
+        if stored is None or stored["day_ends"] != self._day_ends:
+            return
+        nominal = _nominal_option(self.config_entry.options)
+        if nominal in (None, stored["nominal"]):
+            self.voltage_day = VoltageDay.from_dict(stored, self.voltage_day.max_gap)
 
     def stored_data(self) -> dict[str, Any]:
         """The ledger: totals and the baseline they were counted from, together.
@@ -196,7 +220,11 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         Saved together, a crash between saves loses nothing: the next packet's
         step from the saved baseline covers the gap once.
         """
-        return self.ledger.as_dict() | {"saved_at": dt_util.utcnow().isoformat()}
+        day = self.voltage_day.as_dict()
+        return self.ledger.as_dict() | {
+            "saved_at": dt_util.utcnow().isoformat(),
+            "voltage_day": None if day is None else day | {"day_ends": self._day_ends},
+        }
 
     @callback
     def async_start(self) -> None:
@@ -244,6 +272,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
     def _add(self, packet: EcmPacket) -> None:
         """Count one packet in the ledger and the window."""
         self._last_packet = dt_util.utcnow()
+        self._count_voltage(packet.voltage, self._last_packet.timestamp())
         interval = self.ledger.add(packet)
         if self._recorded:
             self._raise_to_recorded()
@@ -256,6 +285,17 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._window.ch1_currents.append(packet.ch1_amps)
         self._window.ch2_currents.append(packet.ch2_amps)
         self._dc_voltage_raw = packet.dc_voltage_raw
+
+    def _count_voltage(self, voltage: float, timestamp: float) -> None:
+        """Count a packet's voltage in the day's figures, a new day's after midnight."""
+        if timestamp >= self._day_ends:
+            self._start_day(timestamp)
+        self.voltage_day.add(voltage, timestamp)
+
+    def _start_day(self, timestamp: float) -> None:
+        """Start counting a new local day's voltage figures."""
+        self.voltage_day = self.voltage_day.next_day()
+        self._day_ends = next_midnight(dt_util.utc_from_timestamp(timestamp))
 
     def _raise_to_recorded(self) -> None:
         """After the first packet: no total below what its sensor showed before.
@@ -293,6 +333,8 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
 
     def build_snapshot(self, now: datetime) -> EcmSnapshot:
         """Aggregate the interval's packets and start a new window."""
+        if now.timestamp() >= self._day_ends:
+            self._start_day(now.timestamp())
         window = self._window
         # Power needs a pair of packets in the interval; without one it is held.
         fresh = bool(window.energy.seconds)
@@ -314,6 +356,9 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             time=now,
             fresh=fresh,
             voltage=voltage,
+            voltage_minimum=min(window.voltages, default=None),
+            voltage_maximum=max(window.voltages, default=None),
+            voltage_day=self.voltage_day.summary(),
             ch1_current=ch1_current,
             ch2_current=ch2_current,
             dc_voltage_raw=self._dc_voltage_raw,
@@ -358,4 +403,11 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             self._role_power = None
             self._electrical = (None, None, None)
             self._across_gap = True
+            self.voltage_day.gap()
         super().availability_changed(available)
+
+
+def _nominal_option(options: Mapping[str, Any]) -> int | None:
+    """The nominal voltage the user chose; None for automatic."""
+    nominal = options.get(CONF_NOMINAL_VOLTAGE, NOMINAL_AUTO)
+    return None if nominal == NOMINAL_AUTO else int(nominal)

@@ -24,6 +24,8 @@ class MainsMonitorSensorEntityDescription[SnapshotT: Snapshot](SensorEntityDescr
 
     value_fn: Callable[[SnapshotT], StateType | datetime]
     exists_fn: Callable[[MainsMonitorConfigEntry], bool] = lambda _: True
+    # Whether a snapshot has a value for it at all (beyond the device being available).
+    available_fn: Callable[[SnapshotT], bool] = lambda _: True
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 import math
 from typing import Any
 
@@ -37,6 +37,7 @@ from .disturbance import (
 )
 from .errors import FailureReason
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
+from .local_day import next_midnight
 from .protocol.mfm import MfmParser, MfmReading, RejectReason
 from .quality import DayQuality, QualitySummary
 from .stability import (
@@ -137,7 +138,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
         self._day = DayQuality()
-        self._day_ends = _next_midnight(dt_util.utcnow())
+        self._day_ends = next_midnight(dt_util.utcnow())
         self._recent = Recent()
         self._island: bool | None = None
         options = entry.options
@@ -234,7 +235,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
     def _start_day(self, timestamp: float) -> None:
         """Start counting a new local day's quality."""
         self._day = DayQuality()
-        self._day_ends = _next_midnight(dt_util.utc_from_timestamp(timestamp))
+        self._day_ends = next_midnight(dt_util.utc_from_timestamp(timestamp))
 
     def build_snapshot(self, now: datetime) -> MfmSnapshot:
         """Aggregate the interval's window and start a new one."""
@@ -306,9 +307,3 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             "since": self._grid_time_since.isoformat(),
             "quality": self._day.as_dict() | {"day_ends": self._day_ends},
         }
-
-
-def _next_midnight(moment: datetime) -> float:
-    """The timestamp of the local midnight after `moment`: where its day's quality ends."""
-    tomorrow = dt_util.as_local(moment).date() + timedelta(days=1)
-    return dt_util.start_of_local_day(tomorrow).timestamp()

@@ -2,10 +2,10 @@
 
 Pure arithmetic on deviations from nominal (mHz) and arrival times (s); no Home Assistant.
 
-- Time: each reading stands for the time since the reading before it (the board's value is
-  the mean of the mains periods before it was sent). Two readings further apart than
-  `MAX_GAP` leave the time between them unmeasured: an outage or a restart is a gap, not
-  time inside or outside a band.
+- Time (`BandTime`, which the line voltage's day uses too): each reading stands for the
+  time since the reading before it (the board's value is the mean of the mains periods
+  before it was sent). Two readings further apart than `MAX_GAP` leave the time between
+  them unmeasured: an outage or a restart is a gap, not time inside or outside a band.
 - Spread: every reading counts once. The standard deviation is exact (Welford's running
   sums). Percentiles come from a histogram of 1 mHz bins, so they are exact to the bin:
   each is the nearest-rank percentile of the readings rounded to whole mHz, at most
@@ -47,14 +47,67 @@ class QualitySummary:
     excursions_not_restored: int
 
 
+class BandTime:
+    """Time measured, and time beyond each band on either side, of readings with arrival times.
+
+    Each reading stands for the time since the one before it; readings further apart
+    than `max_gap` s leave the time between them unmeasured. A reading beyond +band
+    (or below -band) counts; one right on it does not.
+    """
+
+    def __init__(self, bands: tuple[int, ...], max_gap: float) -> None:
+        """Start with nothing measured."""
+        self.bands = bands
+        self.max_gap = max_gap
+        self.measured = 0.0
+        self.over = dict.fromkeys(bands, 0.0)
+        self.under = dict.fromkeys(bands, 0.0)
+        self._previous_time: float | None = None
+
+    def add(self, deviation: float, timestamp: float) -> bool:
+        """Count a reading `deviation` from nominal at `timestamp` s; False if it follows a gap."""
+        previous, self._previous_time = self._previous_time, timestamp
+        if previous is None or not 0 <= timestamp - previous <= self.max_gap:
+            return False
+        elapsed = timestamp - previous
+        self.measured += elapsed
+        for band in self.bands:
+            if deviation > band:
+                self.over[band] += elapsed
+            elif deviation < -band:
+                self.under[band] += elapsed
+        return True
+
+    def gap(self) -> None:
+        """The readings stopped: the time until the next one is not measured."""
+        self._previous_time = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The times, to be stored; the next reading after a restart follows a gap."""
+        return {
+            "measured": self.measured,
+            "over": [self.over[band] for band in self.bands],
+            "under": [self.under[band] for band in self.bands],
+        }
+
+    @classmethod
+    def from_dict(
+        cls, stored: dict[str, Any], bands: tuple[int, ...], max_gap: float
+    ) -> BandTime:
+        """The times as `as_dict` stored them."""
+        time = cls(bands, max_gap)
+        time.measured = stored["measured"]
+        time.over = dict(zip(bands, stored["over"], strict=True))
+        time.under = dict(zip(bands, stored["under"], strict=True))
+        return time
+
+
 class DayQuality:
     """Accumulates one day's readings in bounded memory."""
 
     def __init__(self) -> None:
         """Start an empty day."""
-        self.measured = 0.0
-        self.over = dict.fromkeys(BANDS_MHZ, 0.0)
-        self.under = dict.fromkeys(BANDS_MHZ, 0.0)
+        self.time = BandTime(BANDS_MHZ, MAX_GAP)
         self.count = 0
         self._mean = 0.0
         self._squares = 0.0  # sum of squared differences from the mean (Welford)
@@ -63,7 +116,6 @@ class DayQuality:
         self.excursions_not_restored = 0
         self._excursion_start: float | None = None
         self._excursion_late = False
-        self._previous_time: float | None = None
 
     def add(self, deviation: float, timestamp: float) -> None:
         """Count one reading, `deviation` mHz from nominal, arrived at `timestamp` s."""
@@ -72,22 +124,9 @@ class DayQuality:
         self._mean += delta / self.count
         self._squares += delta * (deviation - self._mean)
         self.histogram[round(deviation)] += 1
-        previous = self._previous_time
-        if previous is not None and 0 <= timestamp - previous <= MAX_GAP:
-            self._count_time(deviation, timestamp - previous)
-        else:
-            self.gap()
-        self._previous_time = timestamp
+        if not self.time.add(deviation, timestamp):
+            self._excursion_start = None
         self._track_excursion(deviation, timestamp)
-
-    def _count_time(self, deviation: float, elapsed: float) -> None:
-        """Add the time a reading stands for to the measured time and its bands."""
-        self.measured += elapsed
-        for band in BANDS_MHZ:
-            if deviation > band:
-                self.over[band] += elapsed
-            elif deviation < -band:
-                self.under[band] += elapsed
 
     def _track_excursion(self, deviation: float, timestamp: float) -> None:
         """Start, end or age the excursion beyond the standard range."""
@@ -107,15 +146,15 @@ class DayQuality:
 
     def gap(self) -> None:
         """The readings stopped: the time until the next one is not measured."""
-        self._previous_time = None
+        self.time.gap()
         self._excursion_start = None
 
     def summary(self) -> QualitySummary:
         """The day's figures so far."""
         return QualitySummary(
-            measured=self.measured,
-            over=dict(self.over),
-            under=dict(self.under),
+            measured=self.time.measured,
+            over=dict(self.time.over),
+            under=dict(self.time.under),
             standard_deviation=(
                 math.sqrt(self._squares / self.count) if self.count else None
             ),
@@ -144,10 +183,7 @@ class DayQuality:
 
     def as_dict(self) -> dict[str, Any]:
         """The day so far, to be stored; the next reading after a restart starts after a gap."""
-        return {
-            "measured": self.measured,
-            "over": [self.over[band] for band in BANDS_MHZ],
-            "under": [self.under[band] for band in BANDS_MHZ],
+        return self.time.as_dict() | {
             "count": self.count,
             "mean": self._mean,
             "squares": self._squares,
@@ -162,9 +198,7 @@ class DayQuality:
     def from_dict(cls, stored: dict[str, Any]) -> DayQuality:
         """The day as `as_dict` stored it."""
         day = cls()
-        day.measured = stored["measured"]
-        day.over = dict(zip(BANDS_MHZ, stored["over"], strict=True))
-        day.under = dict(zip(BANDS_MHZ, stored["under"], strict=True))
+        day.time = BandTime.from_dict(stored, BANDS_MHZ, MAX_GAP)
         day.count = stored["count"]
         day._mean = stored["mean"]
         day._squares = stored["squares"]

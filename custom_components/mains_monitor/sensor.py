@@ -53,6 +53,13 @@ class MainsMonitorSensor(MainsMonitorEntity, SensorEntity):
     entity_description: MainsMonitorSensorEntityDescription[Any]
 
     @property
+    def available(self) -> bool:
+        """Available as every entity of its device, if the snapshot has its value."""
+        return super().available and self.entity_description.available_fn(
+            self.coordinator.data
+        )
+
+    @property
     def native_value(self) -> StateType | datetime:
         """The value from the latest snapshot."""
         return self.entity_description.value_fn(self.coordinator.data)

@@ -26,9 +26,11 @@ from simulator.ecm1240 import (
     household,
     pulses,
     run,
+    sags_and_swells,
     solar,
     start_near_wraps,
     steady_loads,
+    steady_voltage,
 )
 from tests.simulator_cli import (
     TIMEOUT,
@@ -816,3 +818,73 @@ def test_expected_packets_start_with_the_untouched_unit() -> None:
     packets = expected_packets(EcmUnit(), seed=0, seconds=3)
     assert [decode(data).seconds for data in packets] == [0, 1, 2, 3]
     assert list(islice(packets, 1)) == [EcmUnit().packet()]
+
+
+# --- line voltage ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nominal", [120.0, 230.0])
+def test_sags_and_swells_leave_the_band_for_exact_seconds(nominal: float) -> None:
+    """A day: 90 s below -10 % and 45 s above +10 % in every 10 minutes; within ±1 % otherwise."""
+    profile = sags_and_swells(nominal, seed=4)
+    tenths = [round(profile(t) * 10) for t in range(DAY)]
+    assert all(abs(profile(t) * 10 - value) < 1e-6 for t, value in enumerate(tenths))
+    limit = round(nominal)  # 10 % of nominal, in tenths of a volt
+    centre = round(nominal * 10)
+    under = sum(1 for value in tenths if value < centre - limit)
+    over = sum(1 for value in tenths if value > centre + limit)
+    assert (under, over) == (DAY // 600 * 90, DAY // 600 * 45)
+    within = [value for value in tenths if abs(value - centre) <= limit]
+    assert len(within) == DAY - under - over
+    assert all(abs(value - centre) <= nominal / 10 for value in within)  # ±1 %
+
+
+def test_a_voltage_profile_sets_each_packets_voltage() -> None:
+    """Each packet at t carries the profile's voltage of second t - 1, and currents at that voltage."""
+    profile = sags_and_swells(120.0)
+    unit = EcmUnit(voltage=120.0)
+    found = list(
+        run(unit, steady_loads(Loads(ch1_watts=1044)), duration=700, voltage=profile)
+    )
+    assert [decode(data).voltage_tenths for _, data in found] == [
+        round(profile(int(t) - 1) * 10) for t, _ in found
+    ]
+    sag = decode(found[130][1])  # t = 131: inside the sag at 104.4 V
+    assert (sag.voltage_tenths, sag.ch1_centiamps) == (1044, 1000)
+
+
+def test_a_steady_voltage() -> None:
+    """The same voltage every second."""
+    unit = EcmUnit(voltage=120.0)
+    found = run(unit, steady_loads(Loads()), duration=3, voltage=steady_voltage(231.5))
+    assert {decode(data).voltage_tenths for _, data in found} == {2315}
+
+
+async def test_cli_sags_and_swells_on_230_volts(socket_enabled: None) -> None:
+    """--line-voltage 230 --voltage sag-swell: the packets of the seeded demo at the profile's voltage."""
+    async with simulator_process(
+        "ecm1240",
+        "--tcp",
+        "127.0.0.1:0",
+        "--line-voltage",
+        "230",
+        "--voltage",
+        "sag-swell",
+        "--seed",
+        "2",
+        "--speed",
+        "20",
+    ) as process:
+        url = await first_line(process)
+        async with serial_reader(url) as ser:
+            found = await read_packets(ser, 5)
+            stderr = await stop_process(process)
+    unit = EcmUnit(voltage=230.0)
+    expected = [
+        data
+        for _, data in run(
+            unit, demo_loads(2), duration=3000, voltage=sags_and_swells(230.0, 2)
+        )
+    ]
+    assert is_run_of(found, expected)
+    assert "230 V sag-swell" in stderr

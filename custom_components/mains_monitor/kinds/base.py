@@ -29,7 +29,12 @@ from ..const import (
     ConnectionState,
     DeviceKind,
 )
-from ..coordinator import MainsMonitorConfigEntry, MainsMonitorCoordinator, Snapshot
+from ..coordinator import (
+    MainsMonitorConfigEntry,
+    MainsMonitorCoordinator,
+    Snapshot,
+    rounded,
+)
 from ..entity import (
     MainsMonitorBinarySensorEntityDescription,
     MainsMonitorButtonEntityDescription,
@@ -232,6 +237,11 @@ def connection_state[SnapshotT: Snapshot]() -> MainsMonitorSensorEntityDescripti
         options=[state.value for state in ConnectionState],
         value_fn=lambda snapshot: snapshot.connection_state.value,
     )
+
+
+def minutes(seconds: float) -> float:
+    """Seconds as minutes to 0.1 (6 s): a state changes, and is recorded, only that often."""
+    return rounded(seconds / 60, 1)
 
 
 def number_field(

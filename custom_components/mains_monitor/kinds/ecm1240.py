@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 import json
 from typing import Any
 
@@ -14,6 +15,7 @@ from homeassistant.const import (
     UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfPower,
+    UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
@@ -21,6 +23,7 @@ from homeassistant.helpers.selector import (
     BooleanSelector,
     SelectSelector,
     SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
 )
 from homeassistant.helpers.typing import StateType
@@ -32,6 +35,7 @@ from ..const import (
     CONF_MODE,
     CONF_MODEL,
     CONF_NAME,
+    CONF_NOMINAL_VOLTAGE,
     CONF_POLL_INTERVAL,
     CONF_PORT,
     CONF_ROLE,
@@ -39,6 +43,7 @@ from ..const import (
     CONF_UPDATE_INTERVAL,
     DEFAULT_ECM_SILENCE_TIMEOUT,
     DEFAULT_UPDATE_INTERVAL,
+    NOMINAL_AUTO,
     ChannelMode,
     ChannelRole,
     DeviceKind,
@@ -61,6 +66,7 @@ from ..protocol.ecm1240 import (
 )
 from ..roles import role_errors, role_sensors
 from ..validation import vol
+from ..voltage_quality import NOMINAL_VOLTAGES, VoltageSummary
 from .base import (
     DeviceKindDefinition,
     NewEntry,
@@ -68,6 +74,7 @@ from .base import (
     connection_state,
     counter,
     measurement,
+    minutes,
     number_field,
 )
 
@@ -87,14 +94,67 @@ def _current(
     )
 
 
-SENSORS: tuple[EcmSensorEntityDescription, ...] = (
-    measurement(
-        "voltage",
-        lambda snapshot: snapshot.voltage,
+def _voltage(
+    key: str, read: Callable[[EcmSnapshot], float | None]
+) -> EcmSensorEntityDescription:
+    """Describe a line voltage in V, to its 0.1 V resolution."""
+    return measurement(
+        key,
+        read,
         device_class=SensorDeviceClass.VOLTAGE,
         unit=UnitOfElectricPotential.VOLT,
         precision=1,
+    )
+
+
+def _interval_voltage(
+    key: str, read: Callable[[EcmSnapshot], float | None]
+) -> EcmSensorEntityDescription:
+    """Describe a voltage of the interval's packets: unavailable for an interval without one."""
+    return replace(
+        _voltage(key, read), available_fn=lambda snapshot: read(snapshot) is not None
+    )
+
+
+def _voltage_today(
+    key: str, read: Callable[[VoltageSummary], float], precision: int
+) -> EcmSensorEntityDescription:
+    """Describe one of the local day's voltage times, in minutes; it starts again at midnight.
+
+    Counted packet by packet (`voltage_quality`), not over EN 50160's 10-minute means.
+    """
+    return MainsMonitorSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        # Falls to 0 at midnight: the recorder's statistics take that as a new cycle.
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=precision,
+        value_fn=lambda snapshot: read(snapshot.voltage_day),
+    )
+
+
+VOLTAGE_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
+    _voltage("voltage", lambda snapshot: snapshot.voltage),
+    _interval_voltage("voltage_minimum", lambda snapshot: snapshot.voltage_minimum),
+    _interval_voltage("voltage_maximum", lambda snapshot: snapshot.voltage_maximum),
+    # Whole minutes, as the board's: it grows all day, and each change is a recorded state.
+    _voltage_today("voltage_measured_time", lambda day: round(day.measured / 60), 0),
+    _voltage_today("voltage_time_over", lambda day: minutes(day.over), 1),
+    _voltage_today("voltage_time_under", lambda day: minutes(day.under), 1),
+    MainsMonitorSensorEntityDescription(
+        key="nominal_voltage",
+        translation_key="nominal_voltage",
+        device_class=SensorDeviceClass.VOLTAGE,
+        native_unit_of_measurement=UnitOfElectricPotential.VOLT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda snapshot: snapshot.voltage_day.nominal,
     ),
+)
+
+SENSORS: tuple[EcmSensorEntityDescription, ...] = (
+    *VOLTAGE_SENSORS,
     _current("ch1_current", lambda snapshot: snapshot.ch1_current),
     _current("ch2_current", lambda snapshot: snapshot.ch2_current),
     MainsMonitorSensorEntityDescription(
@@ -222,6 +282,13 @@ def _options_schema(model: str, expanded: set[str]) -> vol.Schema:
         vol.Required(CONF_POLL_INTERVAL): number_field(0, 3600, 1, "s"),
         # Up to three polls of the longest polling interval.
         vol.Required(CONF_SILENCE_TIMEOUT): number_field(5, 10800, 1, "s"),
+        vol.Required(CONF_NOMINAL_VOLTAGE, default=NOMINAL_AUTO): SelectSelector(
+            SelectSelectorConfig(
+                options=[NOMINAL_AUTO, *map(str, NOMINAL_VOLTAGES)],
+                translation_key=CONF_NOMINAL_VOLTAGE,
+                mode=SelectSelectorMode.LIST,
+            )
+        ),
     }
     for channel, schema in _channel_schemas(model).items():
         fields[vol.Required(channel)] = section(
@@ -340,6 +407,7 @@ class EcmKind(DeviceKindDefinition[EcmCoordinator, EcmProbeResult]):
             "ledger": coordinator.ledger.as_dict(),
             "roles": coordinator.roles.as_dict(),
             "resyncs": coordinator.ledger.resyncs,
+            "nominal_voltage": coordinator.voltage_day.nominal,
         }
 
     def mqtt_payloads(self, coordinator: EcmCoordinator) -> list[str]:

@@ -63,6 +63,7 @@ from .base import (
     connection_state,
     counter,
     measurement,
+    minutes,
     number_field,
 )
 
@@ -118,16 +119,11 @@ def _today(
     )
 
 
-def _minutes(seconds: float) -> float:
-    """Seconds as minutes to 0.1 (6 s): a state changes, and is recorded, only that often."""
-    return rounded(seconds / 60, 1)
-
-
 def _time_beyond(side: str, band: int) -> MfmSensorEntityDescription:
     """Describe the day's minutes above (side "over") or below ("under") nominal ± band."""
     return _today(
         f"time_{side}_{band}",
-        lambda quality: _minutes(getattr(quality, side)[band]),
+        lambda quality: minutes(getattr(quality, side)[band]),
         translation_key=f"time_{side}",
         placeholders={"band": str(band)},
         state_class=SensorStateClass.TOTAL_INCREASING,
