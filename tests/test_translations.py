@@ -262,7 +262,7 @@ def test_options_form_choices_are_translated() -> None:
 
 def test_every_options_field_is_labelled_and_described() -> None:
     """Each field of the options form has a label and a description."""
-    step = translations("en")["options"]["step"]["init"]
+    step = translations("en")["options"]["step"]["settings"]
     fields = {str(field) for field in OPTIONS_SCHEMA.schema}
     assert sorted(fields - step["data"].keys()) == []
     assert sorted(fields - step["data_description"].keys()) == []

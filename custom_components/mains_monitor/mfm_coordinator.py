@@ -89,6 +89,17 @@ class MfmSnapshot(Snapshot):
     board_restarts: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GridTimeCount:
+    """The grid time counted since it began, unrounded, for a calibration."""
+
+    deviation: float  # s
+    since: datetime
+    # s of readings integrated; None for a count begun before this was kept
+    covered: float | None
+    offset: float  # mHz, the calibration offset in force while counting
+
+
 @dataclass(slots=True)
 class _Window:
     """The calibrated readings of the current update interval."""
@@ -130,12 +141,15 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         super().__init__(hass, entry)
         nominal = entry.options.get(CONF_NOMINAL_FREQUENCY, NOMINAL_AUTO)
         self.parser = MfmParser(None if nominal == NOMINAL_AUTO else int(nominal))
-        self._calibration = entry.options.get(CONF_CALIBRATION_OFFSET, 0.0) / 1000
+        # mHz, as the options hold it; added to every reading in Hz.
+        self.calibration: float = entry.options.get(CONF_CALIBRATION_OFFSET, 0.0)
+        self._calibration = self.calibration / 1000
         self._window = _Window()
         self._alarm_hold = AlarmHold()
         self._previous: tuple[float, float] | None = None
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
+        self._grid_time_covered: float | None = 0.0
         self._day = DayQuality()
         self._day_ends = _next_midnight(dt_util.utcnow())
         self._recent = Recent()
@@ -168,6 +182,9 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._grid_time_since = dt_util.parse_datetime(stored["since"]) or (
             self._grid_time_since
         )
+        # A count taken partly with another offset cannot calibrate this one.
+        same_offset = stored.get("offset") == self.calibration
+        self._grid_time_covered = stored.get("covered") if same_offset else None
         # A day's figures continue only on the same local day (after a gap).
         quality = stored.get("quality")
         if quality is not None and quality["day_ends"] == self._day_ends:
@@ -217,7 +234,27 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             if elapsed <= GRID_TIME_MAX_GAP:
                 mean = (previous_frequency + frequency) / 2
                 self._grid_time += (mean - nominal) / nominal * elapsed
+                if self._grid_time_covered is not None:
+                    self._grid_time_covered += elapsed
         self._previous = (timestamp, frequency)
+
+    def grid_time_count(self) -> GridTimeCount:
+        """The grid time counted since it began, with the seconds it covers."""
+        return GridTimeCount(
+            deviation=self._grid_time,
+            since=self._grid_time_since,
+            covered=self._grid_time_covered,
+            offset=self.calibration,
+        )
+
+    def recent_means(self, seconds: int, now: datetime) -> list[float]:
+        """The calibrated 1-second means (mHz from nominal) of the last `seconds` before `now`."""
+        return self._recent.means_after(now.timestamp() - seconds)
+
+    @property
+    def nominal(self) -> int:
+        """The nominal frequency, Hz."""
+        return self._nominal
 
     @property
     def _nominal(self) -> int:
@@ -290,6 +327,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         """Start integrating the grid time afresh from now."""
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
+        self._grid_time_covered = 0.0
         self.async_save_within(0)
         if self.data is not None:
             self.data = replace(
@@ -304,6 +342,8 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         return {
             "grid_time_deviation": self._grid_time,
             "since": self._grid_time_since.isoformat(),
+            "covered": self._grid_time_covered,
+            "offset": self.calibration,
             "quality": self._day.as_dict() | {"day_ends": self._day_ends},
         }
 
