@@ -8,8 +8,9 @@ from datetime import datetime, timedelta
 import math
 from typing import Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -53,6 +54,10 @@ KEPT_DISTURBANCES = 5
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
 GRID_TIME_MAX_GAP = 5.0
+
+# Each local day's last figures are published this long before its midnight: a reading
+# later than that is counted in the day but shown by no update.
+DAY_END_LEAD = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -152,6 +157,8 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._grid_time_covered: float | None = 0.0
         self._day = DayQuality()
         self._day_ends = _next_midnight(dt_util.utcnow())
+        # The day that ended last: when it ended, and its final figures.
+        self._ended_day: tuple[float, QualitySummary] | None = None
         self._recent = Recent()
         self._island: bool | None = None
         options = entry.options
@@ -165,6 +172,39 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             maxlen=KEPT_DISTURBANCES
         )
         self._disturbances_found = 0
+        self._cancel_day_end: CALLBACK_TYPE | None = None
+
+    @callback
+    def async_start(self) -> None:
+        """Start reading and publishing; publish each local day's last figures before its midnight."""
+        super().async_start()
+        self._schedule_day_end(dt_util.utcnow())
+        # Like the interval's timer, cancelled when Home Assistant stops as well.
+        self.config_entry.async_on_unload(
+            self.hass.async_add_shutdown_job(HassJob(self._async_cancel_day_end))
+        )
+        self.config_entry.async_on_unload(self._async_cancel_day_end)
+
+    @callback
+    def _schedule_day_end(self, moment: datetime) -> None:
+        """Publish the day's figures just before the local midnight after `moment`."""
+        midnight = dt_util.utc_from_timestamp(_next_midnight(moment))
+        self._cancel_day_end = async_track_point_in_utc_time(
+            self.hass, self._async_publish_day_end, midnight - DAY_END_LEAD
+        )
+
+    @callback
+    def _async_publish_day_end(self, moment: datetime) -> None:
+        """Publish the ending day's last figures, then wait for the next day's end."""
+        self._async_publish(moment)
+        self._schedule_day_end(moment + 2 * DAY_END_LEAD)
+
+    @callback
+    def _async_cancel_day_end(self) -> None:
+        """Stop waiting for the day's end."""
+        if self._cancel_day_end is not None:
+            self._cancel_day_end()
+            self._cancel_day_end = None
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -215,7 +255,8 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         """Count one reading in the window, the alarms, the day's quality and the grid time."""
         nominal = self._nominal
         frequency = reading.frequency + self._calibration
-        deviation = (frequency - nominal) * 1000
+        # To 10^-6 mHz: 49.900 Hz is -100 mHz, not -100.0000000000014 (beyond -100).
+        deviation = round((frequency - nominal) * 1000, 6)
         computed_alarms = self._alarm_hold.update(deviation, timestamp)
         if timestamp >= self._day_ends:
             self._start_day(timestamp)
@@ -269,7 +310,8 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             self._disturbances.append((self._disturbances_found, disturbance))
 
     def _start_day(self, timestamp: float) -> None:
-        """Start counting a new local day's quality."""
+        """Start counting a new local day's quality; keep the ended day's figures."""
+        self._ended_day = (self._day_ends, self._day.summary())
         self._day = DayQuality()
         self._day_ends = _next_midnight(dt_util.utc_from_timestamp(timestamp))
 
@@ -291,7 +333,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             stats=stats,
             grid_time_deviation=rounded(self._grid_time, 3),
             grid_time_since=self._grid_time_since,
-            quality=self._day.summary(),
+            quality=self._quality(now.timestamp()),
             correction_expected=expected_correction(self._grid_time),
             # Whole mHz: enough to tell a 10 mHz offset, and it seldom changes.
             mean_deviation_recent=(
@@ -309,6 +351,12 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             connection_state=self.shown_connection_state,
             time=now,
         )
+
+    def _quality(self, timestamp: float) -> QualitySummary:
+        """The figures of the local day at `timestamp`: the ended day's, for a snapshot taken late."""
+        if self._ended_day is not None and timestamp < self._ended_day[0]:
+            return self._ended_day[1]
+        return self._day.summary()
 
     def availability_changed(self, available: bool) -> None:
         """Forget the interval's readings when data stops: they are stale."""
