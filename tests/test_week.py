@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 import math
 import statistics as stats
-from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -204,7 +203,7 @@ class Week:
 
 async def hourly_states(
     hass: HomeAssistant, ids: list[str], start: datetime
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[statistics.StatisticsRow]]:
     """The hourly statistics' states of the sensors from `start` on."""
     return await get_instance(hass).async_add_executor_job(
         statistics.statistics_during_period,
