@@ -28,6 +28,7 @@ from simulator.links import PtyLink
 from simulator.mfm import MfmBoard, random_walk
 from tests.helpers import (
     Clock,
+    advance,
     coordinator_of,
     send_readings,
     set_up_connected,
@@ -41,6 +42,7 @@ NOMINAL_MHZ = 50000
 GRID_TIME_SPACING = 5.0
 GRID_TIME_READINGS = 1101
 OFFICIAL_THEN = 12.3  # s, the official deviation when the count began
+REOPEN = 1.1  # s after the link is found down, the port is open again
 
 
 @pytest.fixture
@@ -190,6 +192,47 @@ async def test_a_count_too_short_for_the_official_figures_is_refused(
         for key in ("counted_for", "minimum")
     } == {"counted_for": "0 h 08 min", "minimum": "1 h 23 min"}
     assert init_integration.options[CONF_CALIBRATION_OFFSET] == 0.0
+
+
+async def test_a_count_with_gaps_is_refused(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """A link down for 2 minutes in 94: what the grid did then is unknown, more than 1 % of the time."""
+    true = true_values(GRID_TIME_READINGS)
+    half = GRID_TIME_READINGS // 2
+    await send_readings(
+        init_integration,
+        mfm_link,
+        clock,
+        board,
+        true[:half],
+        spacing=GRID_TIME_SPACING,
+    )
+    # Silent for 120 s: the link is found down after 30 s, the port reopened at once.
+    await advance(hass, clock, 120 - REOPEN)
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    await advance(hass, clock, REOPEN)
+    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    await send_readings(
+        init_integration,
+        mfm_link,
+        clock,
+        board,
+        true[half:],
+        spacing=GRID_TIME_SPACING,
+    )
+
+    form = await open_step(hass, init_integration, "calibrate_grid_time")
+    refused = await submit(hass, form, {"official_then": 0.0, "official_now": 0.0})
+
+    assert refused["errors"] == {"base": "count_has_gaps"}
+    assert refused["description_placeholders"] is not None
+    # 120 s between two readings: none of it counted.
+    assert refused["description_placeholders"]["missed"] == "0 h 02 min"
 
 
 async def test_official_figures_far_off_are_refused(

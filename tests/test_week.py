@@ -34,6 +34,7 @@ from custom_components.mains_monitor.const import (
     DeviceKind,
 )
 from custom_components.mains_monitor.kinds.mfm import DEFAULT_OPTIONS, TITLE
+from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
 from custom_components.mains_monitor.protocol.mfm import LineFormat
 from homeassistant.components.recorder import statistics
 from homeassistant.components.recorder.core import Recorder
@@ -44,7 +45,15 @@ from homeassistant.util import dt as dt_util
 from simulator.links import PtyLink
 from simulator.mfm import MfmBoard
 from simulator.week import DAYS, SPACING, excursions, week
-from tests.helpers import Clock, advance, send, set_up_connected, wait_for_connection
+from tests.helpers import (
+    Clock,
+    advance,
+    coordinator_of,
+    send,
+    send_readings,
+    set_up_connected,
+    wait_for_connection,
+)
 from tests.house import entity_ids
 
 NOMINAL_MHZ = 50000
@@ -272,3 +281,36 @@ async def test_a_week_of_days_through_the_statistics(
         for last_hour in sorted(last_hours)[:DAYS]
     ]
     assert kept == [{key: float(day[key]) for key in TOTALS} for day in expected]
+
+
+async def test_a_snapshot_taken_after_midnight_for_the_day_before_shows_that_day(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    mfm_link: PtyLink,
+    board: MfmBoard,
+    clock: Clock,
+) -> None:
+    """A reading after midnight may come before the day's last update: that update still shows the ended day."""
+    midnight = dt_util.start_of_local_day(dt_util.now().date() + timedelta(1))
+    await advance(hass, clock, (midnight - dt_util.now()).total_seconds() - 10 - REOPEN)
+    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
+    await advance(hass, clock, REOPEN)
+    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    # -60 mHz at 23:59:50 and 23:59:55, nominal at midnight.
+    await send_readings(
+        init_integration,
+        mfm_link,
+        clock,
+        board,
+        [49940, 49940, 50000],
+        spacing=SPACING,
+    )
+    assert dt_util.now() == midnight
+    coordinator = coordinator_of(init_integration)
+    assert isinstance(coordinator, MfmCoordinator)
+
+    ended = coordinator.build_snapshot(midnight - DAY_END_LEAD).quality
+    today = coordinator.build_snapshot(midnight).quality
+
+    assert (ended.measured, ended.under[50], ended.excursions) == (5.0, 5.0, 1)
+    assert (today.measured, today.under[50], today.excursions) == (0.0, 0.0, 0)
