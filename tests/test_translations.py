@@ -304,3 +304,21 @@ def test_icons_refer_to_translated_entities() -> None:
     for key, icon in icons["entity"]["sensor"].items():
         states = entities["sensor"][key].get("state", {})
         assert sorted(icon.get("state", {}).keys() - states.keys()) == [], key
+
+
+# The calibration's refusals (calibration.py) and the placeholders their texts use.
+CALIBRATION_ERRORS = {
+    "count_unknown": {"minimum"},
+    "period_too_short": {"counted_for", "minimum"},
+    "count_has_gaps": {"missed"},
+    "too_few_readings": {"seconds", "period"},
+    "offset_out_of_range": {"offset"},
+}
+
+
+def test_every_calibration_refusal_is_translated() -> None:
+    """Each refusal of a calibration has a form error that shows its figures."""
+    errors = translations("en")["options"]["error"]
+    assert {
+        key: placeholders(errors[key]) for key in CALIBRATION_ERRORS
+    } == CALIBRATION_ERRORS
