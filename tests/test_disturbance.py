@@ -20,6 +20,7 @@ from custom_components.mains_monitor.disturbance import (
     Thresholds,
     readings_csv,
 )
+from custom_components.mains_monitor.mfm_coordinator import MAX_READ_SPACING
 from tests.frequency_reference import brute_force_triggers, rocof_peak
 
 pytestmark = pytest.mark.without_hass
@@ -96,6 +97,34 @@ def test_an_oscillation_is_one_disturbance() -> None:
     # Seen first in the third analysis in a row that holds it; last in one that still does.
     assert 300 + 20 <= disturbance.start <= 300 + ANALYSIS_WINDOW
     assert 600 <= disturbance.end <= 600 + ANALYSIS_WINDOW
+
+
+def as_read(readings: Stream, late: float) -> Stream:
+    """The readings stamped as the board's reader takes them: at reads `MAX_READ_SPACING` apart.
+
+    Each read comes up to `late` s after its rest (a busy event loop), seeded.
+    """
+    delays = random.Random(1240)
+    stamped = []
+    read = 0.0
+    for time, deviation in readings:
+        while read < time:
+            read += MAX_READ_SPACING + delays.uniform(0, late)
+        stamped.append((read, deviation))
+    return stamped
+
+
+def test_an_oscillation_is_seen_in_readings_read_in_batches() -> None:
+    """The reader's rest leaves no 0.5 s bin empty, its loop up to 0.1 s late: the oscillation shows."""
+    readings = stream(
+        900,
+        lambda t: 20 * math.sin(2 * math.pi * 0.2 * t) if 300 <= t < 600 else 0,
+    )
+    [disturbance] = detect(as_read(readings, late=0.099))
+    assert disturbance.kinds == (DisturbanceKind.OSCILLATION,)
+    assert disturbance.oscillation_frequency == pytest.approx(0.2)
+    expected = 20 * math.sin(math.pi * 0.1) / (math.pi * 0.1)
+    assert disturbance.oscillation_amplitude == pytest.approx(expected, abs=1.0)
 
 
 def test_disturbances_apart_by_more_than_the_merge_gap_are_two() -> None:
