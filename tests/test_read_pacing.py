@@ -2,15 +2,17 @@
 
 Waking Home Assistant's event loop for every few bytes a port hands over costs more
 than parsing them. The board sends several lines a second, so its reader rests a
-quarter of the update interval (at most 0.4 s) after each read and then takes
-everything that gathered in one read; the ECM unit sends a packet a second at most,
+quarter of the update interval (at most 1.25 s) after each read and then takes
+everything that gathered in one read, spread over the rest; the ECM unit sends a packet a second at most,
 which a rest would not save a wake-up on.
 """
 
 from __future__ import annotations
 
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.mains_monitor.coordinator import rounded
 from custom_components.mains_monitor.mfm_coordinator import gathering
 from homeassistant.core import HomeAssistant
 from simulator.links import PtyLink
@@ -24,15 +26,20 @@ from tests.helpers import (
     coordinator_of,
     send,
     set_up_connected,
+    state,
     until,
 )
 
+ROCOF = "sensor.mains_frequency_board_rate_of_change_of_frequency"
+REST = 1.25  # s: the rest at the default interval (5 s)
+
 
 def test_the_rest_is_a_quarter_interval_and_at_most_0_4_s() -> None:
-    """A 1 s interval rests 0.25 s; 2 s and longer ones 0.4 s, within a bin of the oscillation analysis."""
-    assert [gathering(seconds) for seconds in (1, 2, 5, 60)] == [0.25, 0.4, 0.4, 0.4]
+    """A quarter of the update interval: 0.25 s at 1 s, never more than at the default (5 s)."""
+    assert [gathering(seconds) for seconds in (1, 2, 5, 60)] == [0.25, 0.5, 1.25, 1.25]
 
 
+@pytest.mark.usefixtures("all_entities_enabled")
 async def test_the_boards_lines_gather_while_its_reader_rests(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -40,18 +47,22 @@ async def test_the_boards_lines_gather_while_its_reader_rests(
     board: MfmBoard,
     clock: Clock,
 ) -> None:
-    """Three lines written one by one while the reader rests come in one read, all counted."""
+    """Lines written while the reader rests wait for its end, then are spread over the rest."""
     await send(init_integration, mfm_link, board.line(50010, 0), 1)
     reads = []
     parser = coordinator_of(init_integration).parser
     with after_each_chunk(init_integration, lambda: reads.append(parser.accepted)):
-        for millihertz in (50020, 50030, 50040):
-            mfm_link.write(board.line(millihertz, 0))
-            await hass.async_block_till_done()
+        # One write: the kernel hands one write's bytes over at once, several maybe not.
+        mfm_link.write(b"".join(board.line(mhz, 0) for mhz in (50020, 50030, 50040)))
+        await hass.async_block_till_done()
         assert reads == []
-        await advance(hass, clock, 0.4)  # the rest at the default interval (5 s)
+        await advance(hass, clock, REST)
         await until(init_integration, lambda: parser.accepted == 4)
     assert reads == [4]
+
+    await advance(hass, clock, 5 - REST)  # the end of the first interval
+    # 10 mHz a third of the rest apart: 24 mHz/s. Stamped all at the read, 16.
+    assert state(hass, ROCOF) == str(rounded(10 / (REST / 3), 2))
 
 
 async def test_the_units_packets_are_read_as_they_come(
@@ -84,6 +95,6 @@ async def test_a_proxy_that_cannot_pause_is_read_all_the_same(
 
     await send(mock_config_entry, mfm_link, board.line(50010, 0), 1)
     mfm_link.write(board.line(50020, 0))
-    await advance(hass, clock, 0.4)
+    await advance(hass, clock, REST)
     parser = coordinator_of(mock_config_entry).parser
     await until(mock_config_entry, lambda: parser.accepted == 2)
