@@ -290,7 +290,9 @@ async def means(
 
     The board moves at most 100 mHz a line: values that follow each other differ less.
     """
-    rest = INTERVAL / 4  # the reader's (MfmCoordinator.read_spacing): no rest to end early
+    rest = (
+        INTERVAL / 4
+    )  # the reader's (MfmCoordinator.read_spacing): no rest to end early
     for value in millihertz:
         await send_readings(entry, link, clock, board, [value] * 4, spacing=rest)
         step(hass, clock, rest)
