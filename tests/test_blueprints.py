@@ -290,9 +290,8 @@ async def means(
 
     The board moves at most 100 mHz a line: values that follow each other differ less.
     """
-    rest = (
-        INTERVAL / 4
-    )  # the reader's (MfmCoordinator.read_spacing): no rest to end early
+    # The reader's rest (MfmCoordinator.read_spacing): none is ended early.
+    rest = INTERVAL / 4
     for value in millihertz:
         await send_readings(entry, link, clock, board, [value] * 4, spacing=rest)
         step(hass, clock, rest)
