@@ -9,6 +9,7 @@ ESPHome entry that is gone.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterator
 import os
 from types import ModuleType
@@ -61,9 +62,14 @@ class EspHome:
 
 
 class _ProxyTransport(PosixSerialTransport):
-    """Opens the port behind the proxy URL."""
+    """Opens the port behind the proxy URL; cannot pause reading, as ESPHome's own transport."""
 
     esphome: EspHome
+
+    # ESPHome's transport takes what the device's API connection brings and has no
+    # pause_reading of its own: asyncio's raises NotImplementedError.
+    pause_reading = asyncio.Transport.pause_reading
+    resume_reading = asyncio.Transport.resume_reading
 
     async def _connect(  # type: ignore[override]  # as serialx's own PosixSerialTransport
         self, *, path: str | os.PathLike[str], **kwargs: Any

@@ -190,10 +190,12 @@ class Clock:
         """Start at the frozen wall clock's time."""
         self._frozen = frozen
         self._offset = 0.0
+        self._loop_ahead = 0.0
 
     def loop_time(self) -> float:
         """The event loop's clock."""
-        return time.clock_gettime(time.CLOCK_MONOTONIC) + self._offset
+        monotonic = time.clock_gettime(time.CLOCK_MONOTONIC)
+        return monotonic + self._offset + self._loop_ahead
 
     @property
     def elapsed(self) -> float:
@@ -204,6 +206,13 @@ class Clock:
         """Let `seconds` pass."""
         self._frozen.tick(seconds)
         self._offset += seconds
+
+    def run_loop(self, seconds: float) -> None:
+        """Let `seconds` pass on the loop's clock alone, as real time does under the frozen wall clock.
+
+        What waiting that long would do, without the wait: a reader's rest ends.
+        """
+        self._loop_ahead += seconds
 
 
 def coordinator_of(entry: MockConfigEntry) -> MfmCoordinator | EcmCoordinator:
@@ -352,9 +361,15 @@ async def send_readings(
     *,
     spacing: float,
 ) -> None:
-    """Send one board line per value, `spacing` simulated seconds apart."""
+    """Send one board line per value, `spacing` simulated seconds apart, each read alone.
+
+    The reader rests after each read (`MfmCoordinator.read_spacing`); a rest longer
+    than the spacing is ended on the loop's clock, so each reading keeps its own time.
+    """
+    rest = coordinator_of(entry).connection.read_spacing
     for index, value in enumerate(millihertz):
         if index:
+            clock.run_loop(max(rest - spacing, 0))
             clock.tick(spacing)
         await send(entry, link, board.line(value, clock.elapsed), 1)
 

@@ -286,13 +286,15 @@ async def means(
     board: MfmBoard,
     millihertz: list[int],
 ) -> None:
-    """One update interval for each value: a reading at it each second, then the update.
+    """One update interval for each value: four readings at it, one each rest of the reader, then the update.
 
     The board moves at most 100 mHz a line: values that follow each other differ less.
     """
+    # The reader's rest (MfmCoordinator.read_spacing): none is ended early.
+    rest = INTERVAL / 4
     for value in millihertz:
-        await send_readings(entry, link, clock, board, [value] * INTERVAL, spacing=1)
-        step(hass, clock, 1)
+        await send_readings(entry, link, clock, board, [value] * 4, spacing=rest)
+        step(hass, clock, rest)
 
 
 def frequency(hass: HomeAssistant, entity_id: str = FREQUENCY) -> State:
@@ -555,7 +557,7 @@ async def test_a_statistics_helper_gives_the_mean_over_a_window(
 
     # The next update's readings go from 50.2 Hz down to 50 Hz, 100 mHz a line.
     await means(hass, init_integration, mfm_link, clock, board, [50000])
-    last = statistics.fmean([50100, 50000, 50000, 50000, 50000]) / 1000
+    last = statistics.fmean([50100, 50000, 50000, 50000]) / 1000
     mean = round(statistics.fmean([50.2, 50.2, last]), 4)
     normal = excursion_message(hass, mean, alarm=False, entity_id=mean_entity)
     assert await notifications.wait_for(2) == [alarm, normal]

@@ -20,6 +20,10 @@ from custom_components.mains_monitor.disturbance import (
     Thresholds,
     readings_csv,
 )
+from custom_components.mains_monitor.mfm_coordinator import (
+    MAX_READ_SPACING,
+    arrival_times,
+)
 from tests.frequency_reference import brute_force_triggers, rocof_peak
 
 pytestmark = pytest.mark.without_hass
@@ -110,6 +114,40 @@ def test_a_dip_is_no_oscillation() -> None:
     assert disturbance.kinds == (DisturbanceKind.ROCOF, DisturbanceKind.STEP)
     assert (disturbance.start, disturbance.end) == (triggers[0], triggers[-1])
     assert disturbance.oscillation_frequency is None
+
+
+def as_read(readings: Stream, late: float) -> Stream:
+    """The readings timed as the board's coordinator times them: read `MAX_READ_SPACING` apart.
+
+    Each read comes up to `late` s after its rest (a busy event loop), seeded.
+    """
+    delays = random.Random(1240)
+    timed: Stream = []
+    last_read = None
+    read = 0.0
+    pending: list[float] = []
+    for time, deviation in readings:
+        while read < time:
+            if pending:
+                times = arrival_times(len(pending), read, last_read, MAX_READ_SPACING)
+                timed += zip(times, pending, strict=True)
+                last_read, pending = read, []
+            read += MAX_READ_SPACING + delays.uniform(0, late)
+        pending.append(deviation)
+    return timed
+
+
+def test_an_oscillation_is_seen_in_readings_read_in_batches() -> None:
+    """Lines gathered while the reader rests are spread over the rest: the oscillation shows."""
+    readings = stream(
+        900,
+        lambda t: 20 * math.sin(2 * math.pi * 0.2 * t) if 300 <= t < 600 else 0,
+    )
+    [disturbance] = detect(as_read(readings, late=0.1))
+    assert disturbance.kinds == (DisturbanceKind.OSCILLATION,)
+    assert disturbance.oscillation_frequency == pytest.approx(0.2)
+    expected = 20 * math.sin(math.pi * 0.1) / (math.pi * 0.1)
+    assert disturbance.oscillation_amplitude == pytest.approx(expected, abs=1.0)
 
 
 def test_disturbances_apart_by_more_than_the_merge_gap_are_two() -> None:

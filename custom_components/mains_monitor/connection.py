@@ -68,13 +68,21 @@ class SerialConnection:
     """Keeps one port open for as long as its config entry is loaded."""
 
     def __init__(
-        self, port: str, listener: ConnectionListener, silence_timeout: float
+        self,
+        port: str,
+        listener: ConnectionListener,
+        silence_timeout: float,
+        read_spacing: float = 0.0,
     ) -> None:
-        """Prepare a connection; nothing is opened before `start`."""
+        """Prepare a connection; nothing is opened before `start`.
+
+        `read_spacing`: seconds to let bytes gather after each read (0: none).
+        """
         self.port = port
         self.last_error: FailureReason | None = None
         self._listener = listener
         self._silence_timeout = silence_timeout
+        self.read_spacing = read_spacing
         self._backoff = BACKOFF_START
         self._available: bool | None = None
         self._task: asyncio.Task[None] | None = None
@@ -130,9 +138,12 @@ class SerialConnection:
         try:
             async with asyncio.timeout(self._silence_timeout) as watchdog:
                 while True:
-                    if self._listener.data_received(await session.read()):
+                    data = await session.read()
+                    if self._listener.data_received(data):
                         self._mark_available()
                         watchdog.reschedule(loop.time() + self._silence_timeout)
+                    if self.read_spacing:
+                        await session.rest(self.read_spacing)
         except TimeoutError as err:
             msg = f"no valid data for {self._silence_timeout:g} s"
             raise NoDataError(msg) from err

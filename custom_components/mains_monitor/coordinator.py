@@ -107,13 +107,14 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         # The port's own state; the Connection sensor shows `shown_connection_state`.
         self.connection_state = ConnectionState.CONNECTING
         self._in_outage = False
+        self.publish_interval = timedelta(
+            seconds=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
+        )
         self.connection = SerialConnection(
             entry.data[CONF_PORT],
             self,
             entry.options.get(CONF_SILENCE_TIMEOUT, DEFAULT_SILENCE_TIMEOUT),
-        )
-        self.publish_interval = timedelta(
-            seconds=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
+            self.read_spacing(),
         )
         self.store = entry_store(hass, entry)
         self._save_pending = False
@@ -131,6 +132,10 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         The entry, unless the device has an identity of its own.
         """
         return entry.entry_id
+
+    def read_spacing(self) -> float:
+        """Seconds the reader lets bytes gather after each read: none, unless the kind's frames are frequent."""
+        return 0.0
 
     @property
     @abstractmethod

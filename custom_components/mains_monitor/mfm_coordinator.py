@@ -19,6 +19,7 @@ from .const import (
     CONF_OSCILLATION_THRESHOLD,
     CONF_ROCOF_THRESHOLD,
     CONF_STEP_THRESHOLD,
+    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     NOMINAL_AUTO,
 )
@@ -51,6 +52,15 @@ from .stability import (
 
 # The latest disturbances a snapshot carries (for the event entity and the diagnostics).
 KEPT_DISTURBANCES = 5
+
+# The board sends five to seven lines a second, and waking the event loop for each
+# costs more than parsing it; the entities change once an update interval. So its
+# reader lets lines gather between reads: for a quarter of the update interval, and
+# no longer than at the default interval. The lines of one read are spread over the
+# time they gathered in, so the rate of change, the steps and the oscillation analysis
+# see the board's pace, not the reader's.
+READS_PER_INTERVAL = 4
+MAX_READ_SPACING = DEFAULT_UPDATE_INTERVAL / READS_PER_INTERVAL  # s
 
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
@@ -174,6 +184,8 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         )
         self._disturbances_found = 0
         self._cancel_day_end: CALLBACK_TYPE | None = None
+        self._rest = self.connection.read_spacing
+        self._last_read: float | None = None  # s, when the last readings were read
 
     @callback
     def async_start(self) -> None:
@@ -207,6 +219,10 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             self._cancel_day_end()
             self._cancel_day_end = None
 
+    def read_spacing(self) -> float:
+        """Seconds the reader lets the board's lines gather after each read."""
+        return gathering(self.publish_interval.total_seconds())
+
     @property
     def device_info(self) -> DeviceInfo:
         """The board: it reports no serial number, so the entry names it."""
@@ -237,8 +253,13 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         if not readings:
             return False
         now = dt_util.utcnow().timestamp()
-        for reading in readings:
-            self._add(reading, now)
+        for reading, timestamp in zip(
+            readings,
+            arrival_times(len(readings), now, self._last_read, self._rest),
+            strict=True,
+        ):
+            self._add(reading, timestamp)
+        self._last_read = now
         return True
 
     def unframed(self) -> dict[FailureReason, int]:
@@ -364,6 +385,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         if not available:
             self._window = _Window()
             self._previous = None
+            self._last_read = None
             self._day.gap()
             self._recent.gap()
             self._keep(self._detector.gap())
@@ -395,3 +417,20 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             "offset": self.calibration,
             "quality": self._day.as_dict() | {"day_ends": self._day_ends},
         }
+
+
+def gathering(update_interval: float) -> float:
+    """How long the board's reader lets lines gather between two reads, in seconds."""
+    return min(update_interval / READS_PER_INTERVAL, MAX_READ_SPACING)
+
+
+def arrival_times(
+    count: int, now: float, last_read: float | None, rest: float
+) -> list[float]:
+    """When `count` readings read together at `now` arrived, the last at `now`.
+
+    They gathered since the last read, for at most a rest: spread evenly over that.
+    """
+    span = 0.0 if last_read is None else min(max(now - last_read, 0.0), rest)
+    step = span / count
+    return [now - (count - 1 - index) * step for index in range(count)]

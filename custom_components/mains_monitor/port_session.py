@@ -91,6 +91,27 @@ class PortSession:
                 acknowledged.set_result(data[at + len(ack) :])
         return data
 
+    async def rest(self, seconds: float) -> None:
+        """Leave what arrives in the OS's buffer for `seconds`: the next read takes it at once.
+
+        A transport that cannot pause (an ESPHome serial proxy's) buffers it itself.
+        One that closed meanwhile is left alone: the next read reports it.
+        """
+        transport = self._serial.transport
+        if transport.is_closing():
+            return
+        try:
+            transport.pause_reading()
+        except NotImplementedError:
+            await asyncio.sleep(seconds)
+            return
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            # serialx's network transports refuse to resume once their socket is gone.
+            if not transport.is_closing():
+                transport.resume_reading()
+
     async def write(self, data: bytes) -> None:
         """Send bytes to the device."""
         with _lost_on_failure():
