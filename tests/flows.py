@@ -83,3 +83,13 @@ async def submit_options(
         if entry.state is ConfigEntryState.LOADED:
             assert await hass.config_entries.async_unload(entry.entry_id)
     return result
+
+
+async def open_options(hass: HomeAssistant, entry_id: str) -> ConfigFlowResult:
+    """Open an entry's options form: from the menu, for a kind that has one."""
+    result = await hass.config_entries.options.async_init(entry_id)
+    if result["type"] is FlowResultType.MENU:
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {"next_step_id": "settings"}
+        )
+    return result

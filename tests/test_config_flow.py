@@ -46,6 +46,7 @@ from tests.daemon import free_port
 from tests.esphome import EspHome, proxy_url
 from tests.flows import (
     form_schema,
+    open_options,
     start_port_step,
     submit_options,
     submit_port,
@@ -546,10 +547,10 @@ async def test_the_options_form_shows_the_defaults(
     """A new entry's options form shows the default options."""
     mock_config_entry.add_to_hass(hass)
 
-    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    result = await open_options(hass, mock_config_entry.entry_id)
 
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "settings"
     assert suggested(result) == DEFAULTS
 
 
@@ -562,7 +563,7 @@ async def test_the_options_form_fills_missing_options_with_defaults(
     )
     entry.add_to_hass(hass)
 
-    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await open_options(hass, entry.entry_id)
 
     assert suggested(result) == {**DEFAULTS, CONF_UPDATE_INTERVAL: 10}
 
@@ -581,7 +582,7 @@ async def test_new_options_are_stored_and_applied(
         CONF_OSCILLATION_THRESHOLD: 5.5,
     }
     before = init_integration.runtime_data
-    flow = await hass.config_entries.options.async_init(init_integration.entry_id)
+    flow = await open_options(hass, init_integration.entry_id)
 
     result = await hass.config_entries.options.async_configure(flow["flow_id"], options)
     await hass.async_block_till_done()
@@ -617,7 +618,7 @@ async def test_options_out_of_range_are_refused(
 ) -> None:
     """A value outside its field's range is refused and nothing is stored."""
     mock_config_entry.add_to_hass(hass)
-    flow = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    flow = await open_options(hass, mock_config_entry.entry_id)
 
     with pytest.raises(InvalidData) as refused:
         await hass.config_entries.options.async_configure(
@@ -656,7 +657,7 @@ async def test_publishing_to_mqtt_is_off_under_mfm2mqtts_topic(
     """A shut section: publishing off, the topic prefix MFM as mfm2mqtt's."""
     mock_config_entry.add_to_hass(hass)
 
-    result = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    result = await open_options(hass, mock_config_entry.entry_id)
 
     assert mqtt_section(result).options == {"collapsed": True}
     assert mqtt_section(result).schema({}) == {
@@ -673,7 +674,7 @@ async def test_publishing_without_the_mqtt_integration_is_refused(
     if mqtt_entry == "disabled":
         set_up_mqtt(hass, ConfigEntryDisabler.USER)
     mock_config_entry.add_to_hass(hass)
-    flow = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    flow = await open_options(hass, mock_config_entry.entry_id)
 
     result = await submit_options(
         hass, flow, {**DEFAULTS, CONF_MQTT: {CONF_PUBLISH: True}}
@@ -691,11 +692,11 @@ async def test_publishing_is_stored_once_mqtt_is_set_up(
     """The option and the prefix are stored, and shown again in an open section."""
     set_up_mqtt(hass)
     mock_config_entry.add_to_hass(hass)
-    flow = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    flow = await open_options(hass, mock_config_entry.entry_id)
     publishing = {CONF_PUBLISH: True, CONF_TOPIC_PREFIX: "home/mains/MFM"}
 
     result = await submit_options(hass, flow, {**DEFAULTS, CONF_MQTT: publishing})
-    again = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    again = await open_options(hass, mock_config_entry.entry_id)
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert mock_config_entry.options == {**DEFAULTS, CONF_MQTT: publishing}
@@ -724,7 +725,7 @@ async def test_a_topic_prefix_that_cannot_be_published_to_is_refused(
     """No empty level, no wildcard, no $ topic, no control character: even with publishing off."""
     set_up_mqtt(hass)
     mock_config_entry.add_to_hass(hass)
-    flow = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    flow = await open_options(hass, mock_config_entry.entry_id)
 
     result = await submit_options(
         hass, flow, {**DEFAULTS, CONF_MQTT: {CONF_TOPIC_PREFIX: prefix}}

@@ -54,7 +54,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from tests.daemon import free_port
 from tests.ecm_unit import ecm_entry_for
-from tests.flows import start_port_step, submit_options, submit_port
+from tests.flows import open_options, start_port_step, submit_options, submit_port
 
 TRANSLATIONS = (
     Path(__file__).parents[1]
@@ -324,7 +324,7 @@ async def configure_options(
     """Submit the entry's options form; None when the input was refused as invalid."""
     if hass.config_entries.async_get_entry(entry.entry_id) is None:
         entry.add_to_hass(hass)
-    flow = await hass.config_entries.options.async_init(entry.entry_id)
+    flow = await open_options(hass, entry.entry_id)
     try:
         result = await submit_options(hass, flow, user_input)
     except InvalidData:

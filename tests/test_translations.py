@@ -264,7 +264,7 @@ def test_options_form_choices_are_translated() -> None:
 
 def test_every_options_field_is_labelled_and_described() -> None:
     """Each field of the options form has a label and a description."""
-    step = translations("en")["options"]["step"]["init"]
+    step = translations("en")["options"]["step"]["settings"]
     fields = {str(field) for field in OPTIONS_SCHEMA.schema}
     assert sorted(fields - step["data"].keys()) == []
     assert sorted(fields - step["data_description"].keys()) == []
@@ -330,3 +330,21 @@ def test_every_disturbance_attribute_is_named() -> None:
         assert all(named[key]["name"] for key in attributes)
         assert named["kinds"]["state"] == named["event_type"]["state"]
         assert set(named["kinds"]["state"]) == {kind.value for kind in DisturbanceKind}
+
+
+# The calibration's refusals (calibration.py) and the placeholders their texts use.
+CALIBRATION_ERRORS = {
+    "count_unknown": {"minimum"},
+    "period_too_short": {"counted_for", "minimum"},
+    "count_has_gaps": {"missed"},
+    "too_few_readings": {"seconds", "period"},
+    "offset_out_of_range": {"offset"},
+}
+
+
+def test_every_calibration_refusal_is_translated() -> None:
+    """Each refusal of a calibration has a form error that shows its figures."""
+    errors = translations("en")["options"]["error"]
+    assert {
+        key: placeholders(errors[key]) for key in CALIBRATION_ERRORS
+    } == CALIBRATION_ERRORS

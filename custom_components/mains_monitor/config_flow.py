@@ -24,6 +24,7 @@ from homeassistant.helpers.selector import (
     SerialPortSelectorConfig,
 )
 
+from .calibration_flow import CalibrationSteps
 from .const import (
     CONF_DEVICE_KIND,
     CONF_ECM_MODE,
@@ -256,13 +257,26 @@ class MainsMonitorConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.add_suggested_values_to_schema(schema, current)
 
 
-class MainsMonitorOptionsFlow(OptionsFlowWithReload):
+class MainsMonitorOptionsFlow(CalibrationSteps, OptionsFlowWithReload):
     """Tunes how readings are aggregated and when silence means an outage.
 
     Saved options that differ from the entry's reload it; unchanged ones do not.
     """
 
     async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The kind's options menu, if it has one; else its options form."""
+        entry = self.config_entry
+        if menu := device_kind(entry).options_menu:
+            return self.async_show_menu(
+                step_id="init",
+                menu_options=list(menu),
+                description_placeholders={"device": entry.title},
+            )
+        return await self.async_step_settings(user_input)
+
+    async def async_step_settings(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show and store the options of the entry's device kind."""
@@ -282,4 +296,4 @@ class MainsMonitorOptionsFlow(OptionsFlowWithReload):
         )
 
     # The energy monitor's form has a step id (and texts) of its own.
-    async_step_ecm = async_step_init
+    async_step_ecm = async_step_settings

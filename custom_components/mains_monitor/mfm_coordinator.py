@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 import math
 from typing import Any
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -55,6 +56,10 @@ KEPT_DISTURBANCES = 5
 # grid time is not integrated across such a gap.
 GRID_TIME_MAX_GAP = 5.0
 
+# Each local day's last figures are published this long before its midnight: a reading
+# later than that is counted in the day but shown by no update.
+DAY_END_LEAD = timedelta(milliseconds=1)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FrequencyStats:
@@ -88,6 +93,17 @@ class MfmSnapshot(Snapshot):
     readings_accepted: int
     lines_rejected: int
     board_restarts: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GridTimeCount:
+    """The grid time counted since it began, unrounded, for a calibration."""
+
+    deviation: float  # s
+    since: datetime
+    # s of readings integrated; None for a count begun before this was kept
+    covered: float | None
+    offset: float  # mHz, the calibration offset in force while counting
 
 
 @dataclass(slots=True)
@@ -131,14 +147,19 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         super().__init__(hass, entry)
         nominal = entry.options.get(CONF_NOMINAL_FREQUENCY, NOMINAL_AUTO)
         self.parser = MfmParser(None if nominal == NOMINAL_AUTO else int(nominal))
-        self._calibration = entry.options.get(CONF_CALIBRATION_OFFSET, 0.0) / 1000
+        # mHz, as the options hold it; added to every reading in Hz.
+        self.calibration: float = entry.options.get(CONF_CALIBRATION_OFFSET, 0.0)
+        self._calibration = self.calibration / 1000
         self._window = _Window()
         self._alarm_hold = AlarmHold()
         self._previous: tuple[float, float] | None = None
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
+        self._grid_time_covered: float | None = 0.0
         self._day = DayQuality()
         self._day_ends = next_midnight(dt_util.utcnow())
+        # The day that ended last: when it ended, and its final figures.
+        self._ended_day: tuple[float, QualitySummary] | None = None
         self._recent = Recent()
         self._island: bool | None = None
         options = entry.options
@@ -152,6 +173,39 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             maxlen=KEPT_DISTURBANCES
         )
         self._disturbances_found = 0
+        self._cancel_day_end: CALLBACK_TYPE | None = None
+
+    @callback
+    def async_start(self) -> None:
+        """Start reading and publishing; publish each local day's last figures before its midnight."""
+        super().async_start()
+        self._schedule_day_end(dt_util.utcnow())
+        # Like the interval's timer, cancelled when Home Assistant stops as well.
+        self.config_entry.async_on_unload(
+            self.hass.async_add_shutdown_job(HassJob(self._async_cancel_day_end))
+        )
+        self.config_entry.async_on_unload(self._async_cancel_day_end)
+
+    @callback
+    def _schedule_day_end(self, moment: datetime) -> None:
+        """Publish the day's figures just before the local midnight after `moment`."""
+        midnight = dt_util.utc_from_timestamp(next_midnight(moment))
+        self._cancel_day_end = async_track_point_in_utc_time(
+            self.hass, self._async_publish_day_end, midnight - DAY_END_LEAD
+        )
+
+    @callback
+    def _async_publish_day_end(self, moment: datetime) -> None:
+        """Publish the ending day's last figures, then wait for the next day's end."""
+        self._async_publish(moment)
+        self._schedule_day_end(moment + 2 * DAY_END_LEAD)
+
+    @callback
+    def _async_cancel_day_end(self) -> None:
+        """Stop waiting for the day's end."""
+        if self._cancel_day_end is not None:
+            self._cancel_day_end()
+            self._cancel_day_end = None
 
     @property
     def device_info(self) -> DeviceInfo:
@@ -169,6 +223,9 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._grid_time_since = dt_util.parse_datetime(stored["since"]) or (
             self._grid_time_since
         )
+        # A count taken partly with another offset cannot calibrate this one.
+        same_offset = stored.get("offset") == self.calibration
+        self._grid_time_covered = stored.get("covered") if same_offset else None
         # A day's figures continue only on the same local day (after a gap).
         quality = stored.get("quality")
         if quality is not None and quality["day_ends"] == self._day_ends:
@@ -199,7 +256,8 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         """Count one reading in the window, the alarms, the day's quality and the grid time."""
         nominal = self._nominal
         frequency = reading.frequency + self._calibration
-        deviation = (frequency - nominal) * 1000
+        # To 10^-6 mHz: 49.900 Hz is -100 mHz, not -100.0000000000014 (beyond -100).
+        deviation = round((frequency - nominal) * 1000, 6)
         computed_alarms = self._alarm_hold.update(deviation, timestamp)
         if timestamp >= self._day_ends:
             self._start_day(timestamp)
@@ -218,7 +276,27 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             if elapsed <= GRID_TIME_MAX_GAP:
                 mean = (previous_frequency + frequency) / 2
                 self._grid_time += (mean - nominal) / nominal * elapsed
+                if self._grid_time_covered is not None:
+                    self._grid_time_covered += elapsed
         self._previous = (timestamp, frequency)
+
+    def grid_time_count(self) -> GridTimeCount:
+        """The grid time counted since it began, with the seconds it covers."""
+        return GridTimeCount(
+            deviation=self._grid_time,
+            since=self._grid_time_since,
+            covered=self._grid_time_covered,
+            offset=self.calibration,
+        )
+
+    def recent_means(self, seconds: int, now: datetime) -> list[float]:
+        """The calibrated 1-second means (mHz from nominal) of the last `seconds` before `now`."""
+        return self._recent.means_after(now.timestamp() - seconds)
+
+    @property
+    def nominal(self) -> int:
+        """The nominal frequency, Hz."""
+        return self._nominal
 
     @property
     def _nominal(self) -> int:
@@ -233,7 +311,8 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             self._disturbances.append((self._disturbances_found, disturbance))
 
     def _start_day(self, timestamp: float) -> None:
-        """Start counting a new local day's quality."""
+        """Start counting a new local day's quality; keep the ended day's figures."""
+        self._ended_day = (self._day_ends, self._day.summary())
         self._day = DayQuality()
         self._day_ends = next_midnight(dt_util.utc_from_timestamp(timestamp))
 
@@ -255,7 +334,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             stats=stats,
             grid_time_deviation=rounded(self._grid_time, 3),
             grid_time_since=self._grid_time_since,
-            quality=self._day.summary(),
+            quality=self._quality(now.timestamp()),
             correction_expected=expected_correction(self._grid_time),
             # Whole mHz: enough to tell a 10 mHz offset, and it seldom changes.
             mean_deviation_recent=(
@@ -274,6 +353,12 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             time=now,
         )
 
+    def _quality(self, timestamp: float) -> QualitySummary:
+        """The figures of the local day at `timestamp`: the ended day's, for a snapshot taken late."""
+        if self._ended_day is not None and timestamp < self._ended_day[0]:
+            return self._ended_day[1]
+        return self._day.summary()
+
     def availability_changed(self, available: bool) -> None:
         """Forget the interval's readings when data stops: they are stale."""
         if not available:
@@ -291,6 +376,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         """Start integrating the grid time afresh from now."""
         self._grid_time = 0.0
         self._grid_time_since = dt_util.utcnow()
+        self._grid_time_covered = 0.0
         self.async_save_within(0)
         if self.data is not None:
             self.data = replace(
@@ -305,5 +391,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         return {
             "grid_time_deviation": self._grid_time,
             "since": self._grid_time_since.isoformat(),
+            "covered": self._grid_time_covered,
+            "offset": self.calibration,
             "quality": self._day.as_dict() | {"day_ends": self._day_ends},
         }

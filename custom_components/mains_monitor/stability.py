@@ -188,6 +188,13 @@ class Recent:
         found.reverse()
         return found
 
+    def means_after(self, oldest: float) -> list[float]:
+        """The 1-second means (mHz) of the seconds after `oldest`, the open second's included."""
+        found = [mean for second, mean in self.seconds if second > oldest]
+        if self._second is not None and self._second_count and self._second > oldest:
+            found.append(self._second_sum / self._second_count)
+        return found
+
     def allan_deviations(self) -> dict[int, float | None]:
         """The Allan deviation (mHz) at each of ALLAN_TAUS; the same until ALLAN_REFRESH new means.
 

@@ -217,10 +217,13 @@ class BenchHass:
             time.sleep(ENTRY_POLL)
 
     def _options_form(self, entry_id: str) -> tuple[str, dict[str, Any]]:
-        """Open the entry's options flow: its id and its form."""
-        form: dict[str, Any] = self.client.call(
-            "POST", "/api/config/config_entries/options/flow", {"handler": entry_id}
-        )
+        """Open the entry's options flow: its id and its form (the settings, from a menu)."""
+        path = "/api/config/config_entries/options/flow"
+        form: dict[str, Any] = self.client.call("POST", path, {"handler": entry_id})
+        if form.get("type") == "menu":
+            form = self.client.call(
+                "POST", f"{path}/{form['flow_id']}", {"next_step_id": "settings"}
+            )
         return str(form["flow_id"]), form
 
     def _set_interval(self, entry_id: str, interval: int) -> None:

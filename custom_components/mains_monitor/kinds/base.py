@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.config_entries import ConfigEntry
@@ -78,6 +78,8 @@ class DeviceKindDefinition[CoordinatorT: MainsMonitorCoordinator[Any], ProbeT](A
     coordinator_type: type[CoordinatorT]
     # The options form's step id, the key of its texts in the translations.
     options_step_id: ClassVar[str] = "init"
+    # The options flow's menu (its steps), if the kind has more than its form.
+    options_menu: ClassVar[tuple[str, ...]] = ()
     # The topic the device's old MQTT bridge published on: the default topic prefix.
     mqtt_topic: ClassVar[str]
 
@@ -245,7 +247,7 @@ def minutes(seconds: float) -> float:
 
 
 def number_field(
-    minimum: float, maximum: float, step: float, unit: str
+    minimum: float, maximum: float, step: float | Literal["any"], unit: str
 ) -> NumberSelector:
     """A number typed into a box, bounded and with its unit."""
     return NumberSelector(

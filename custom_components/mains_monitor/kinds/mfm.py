@@ -401,6 +401,8 @@ class MfmKind(DeviceKindDefinition[MfmCoordinator, MfmProbeResult]):
 
     kind = DeviceKind.MFM
     coordinator_type = MfmCoordinator
+    options_step_id = "settings"
+    options_menu = ("settings", "calibrate_grid_time", "calibrate_reference")
     mqtt_topic = "MFM"
 
     def sensors(
