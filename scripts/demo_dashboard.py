@@ -43,10 +43,28 @@ ECM_ROWS = (
     "ch1_current",
     "ch2_current",
     *(f"{channel}_power" for channel in demo_setup.ECM_CHANNELS),
-    "ch1_energy",
-    "ch2_energy_imported",
-    "ch2_energy_exported",
 )
+# What the channels' roles make of them: the grid both ways, the solar, the remainder ...
+ROLE_ROWS = (
+    "grid_consumption_power",
+    "return_to_grid_power",
+    "solar_production_power",
+    "unmetered_power",
+    "grid_consumption_energy",
+    "return_to_grid_energy",
+    "solar_production_energy",
+)
+ROLE_TITLE = "Grid and solar"
+# ... and the line voltage: the update interval's extremes, the day's minutes outside ±10 %.
+VOLTAGE_ROWS = {
+    "voltage_minimum": "Minimum",
+    "voltage_maximum": "Maximum",
+    "voltage_time_over": "Time above +10 % today",
+    "voltage_time_under": "Time below \u221210 % today",
+    "voltage_measured_time": "Measured today",
+    "nominal_voltage": "Nominal",
+}
+VOLTAGE_TITLE = "Line voltage"
 # The day's figures on the quality view: time outside the bands and the excursions ...
 TIME_ROWS = (
     "measured_time",
@@ -133,7 +151,7 @@ def live_view(
     ecm_title: str,
     names: Mapping[str, str],
 ) -> dict[str, Any]:
-    """Both devices: a frequency gauge and the board's values, the ECM's circuits."""
+    """Both devices: a frequency gauge and the board's values; the ECM's channels, roles and line voltage."""
     gauge = {
         "type": "gauge",
         "entity": board["frequency"],
@@ -158,10 +176,26 @@ def live_view(
         "title": ecm_title,
         "entities": entity_rows((ecm[key] for key in ECM_ROWS), names, ecm_title),
     }
+    role_card = {
+        "type": "entities",
+        "title": ROLE_TITLE,
+        "entities": entity_rows((ecm[key] for key in ROLE_ROWS), names, ecm_title),
+    }
+    voltage_card = {
+        "type": "entities",
+        "title": VOLTAGE_TITLE,
+        "entities": [
+            {"entity": ecm[key], "name": name} for key, name in VOLTAGE_ROWS.items()
+        ],
+    }
     return {
         "title": "Live",
         "path": LIVE_PATH,
-        "cards": [{"type": "vertical-stack", "cards": [gauge, board_card]}, ecm_card],
+        "cards": [
+            {"type": "vertical-stack", "cards": [gauge, board_card]},
+            ecm_card,
+            {"type": "vertical-stack", "cards": [role_card, voltage_card]},
+        ],
     }
 
 

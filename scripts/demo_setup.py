@@ -43,16 +43,16 @@ ECM_MANUFACTURER = "Brultech Research"
 ECM_POLL_ANSWER = {"ecm_mode": "poll", "poll_interval": 5}
 # The port form's answer to a port that an entry already reads.
 PORT_IN_USE = {"port": "port_in_use"}
-# A house: CH1 measures what it draws, CH2 is net-metered solar (its export is production),
-# AUX1-5 are circuits.
+# A house seen from its grid connection: CH1 the main (net-metered, after the meter), CH2 the
+# inverter (net-metered, its export is production), AUX1-5 circuits inside the main.
 ECM_CHANNELS: dict[str, dict[str, Any]] = {
-    "ch1": {"name": "House", "mode": "consumption", "inverted": False},
+    "ch1": {"name": "Grid", "mode": "net", "inverted": False, "role": "main"},
     "ch2": {"name": "Solar", "mode": "net", "inverted": False, "role": "solar"},
-    "aux1": {"name": "Lighting", "mode": "consumption"},
-    "aux2": {"name": "Network cabinet", "mode": "consumption"},
-    "aux3": {"name": "Garage", "mode": "consumption"},
-    "aux4": {"name": "Office", "mode": "consumption"},
-    "aux5": {"name": "Pulses", "mode": "consumption"},
+    "aux1": {"name": "Lighting", "mode": "consumption", "role": "circuit"},
+    "aux2": {"name": "Network cabinet", "mode": "consumption", "role": "circuit"},
+    "aux3": {"name": "Garage", "mode": "consumption", "role": "circuit"},
+    "aux4": {"name": "Office", "mode": "consumption", "role": "circuit"},
+    "aux5": {"name": "Pulses", "mode": "consumption", "role": "circuit"},
 }
 ECM_OPTIONS: dict[str, Any] = {
     "update_interval": 5,
@@ -68,8 +68,17 @@ CHANNEL_KEYS = {
     "net": ("power", "energy_imported", "energy_exported"),
     "off": (),
 }
-# The keys of the entities the channels' roles add: CH2's role is solar.
-ROLE_KEYS = ("solar_production_power", "solar_production_energy")
+# The keys of the entities the channels' roles add: a net-metered main, a solar channel and
+# circuits give grid consumption and return, solar production and the unmetered remainder.
+ROLE_KEYS = (
+    "grid_consumption_power",
+    "grid_consumption_energy",
+    "return_to_grid_power",
+    "return_to_grid_energy",
+    "solar_production_power",
+    "solar_production_energy",
+    "unmetered_power",
+)
 WEBSOCKET_PATH = "/api/websocket"
 WEBSOCKET_TEXT = 0x1
 WEBSOCKET_CLOSE = 0x8
@@ -461,7 +470,10 @@ def configure_ecm(client: Client, entry_id: str) -> None:
     if done.get("type") != "create_entry":
         msg = f"the ECM options were not saved: {json.dumps(done)}"
         raise DemoError(msg)
-    print("set the ECM-1240 options: CH1 House, CH2 Solar (net-metered), AUX1-5")
+    print(
+        "set the ECM-1240 options: CH1 Grid (main), CH2 Solar (solar), both"
+        " net-metered; AUX1-5 circuits"
+    )
 
 
 PLATFORMS_SHOWN = {"sensor", "binary_sensor"}
@@ -624,11 +636,23 @@ def remove_stale_entities(
 
 
 def energy_preferences(entities: dict[str, str]) -> dict[str, Any]:
-    """Return the Energy dashboard's set-up: solar production from the solar role, the rest as devices.
+    """Return the Energy dashboard's set-up: grid and solar from the roles, the circuits as devices.
 
-    Each consumption channel's power is its device's power; solar production
-    power is positive while the inverter produces, as the dashboard takes it.
+    The grid's power is two sensors, consumption and return, both >= 0; solar
+    production power is positive while the inverter produces, as the dashboard
+    takes it. With solar the house uses more than the main imports, so the
+    circuits have no upstream device (see the README's channel roles).
     """
+    grid = {
+        "type": "grid",
+        "stat_energy_from": entities["grid_consumption_energy"],
+        "stat_energy_to": entities["return_to_grid_energy"],
+        "cost_adjustment_day": 0,
+        "power_config": {
+            "stat_rate_from": entities["grid_consumption_power"],
+            "stat_rate_to": entities["return_to_grid_power"],
+        },
+    }
     solar = {
         "type": "solar",
         "stat_energy_from": entities["solar_production_energy"],
@@ -640,24 +664,29 @@ def energy_preferences(entities: dict[str, str]) -> dict[str, Any]:
             "stat_rate": entities[f"{channel}_power"],
         }
         for channel, options in ECM_CHANNELS.items()
-        if options["mode"] == "consumption"
+        if options.get("role") == "circuit"
     ]
-    return {"energy_sources": [solar], "device_consumption": devices}
+    return {"energy_sources": [grid, solar], "device_consumption": devices}
 
 
-def without_power(prefs: dict[str, Any]) -> dict[str, Any]:
-    """Return the preferences without their power sensors, as earlier demos set them up."""
-    return {
-        key: [
-            {name: value for name, value in item.items() if name != "stat_rate"}
-            for item in items
-        ]
+def holds(stored: dict[str, Any], prefs: dict[str, Any]) -> bool:
+    """Return whether the stored preferences hold these, item by item.
+
+    Home Assistant adds to what it stores: a grid of two power sensors gets a
+    sensor of its own, the import minus the export, as its `stat_rate`.
+    """
+    return all(
+        len(stored.get(key) or []) == len(items)
+        and all(
+            item.items() <= kept.items()
+            for item, kept in zip(items, stored[key], strict=True)
+        )
         for key, items in prefs.items()
-    }
+    )
 
 
 def configure_energy(ws: WebSocket, entities: dict[str, str]) -> None:
-    """Set up the Energy dashboard unless it is set up already; add the power to an earlier demo's."""
+    """Set up the Energy dashboard unless it is set up already; an earlier demo's is left as it is."""
     prefs = energy_preferences(entities)
     try:
         stored = ws.command({"type": "energy/get_prefs"})
@@ -665,18 +694,16 @@ def configure_energy(ws: WebSocket, entities: dict[str, str]) -> None:
         if err.code != "not_found":
             raise
         stored = None
-    else:
-        stored = {key: stored.get(key) for key in prefs}
-    if stored == prefs:
+    if stored is not None and holds(stored, prefs):
         print("the Energy dashboard is already set up")
         return
-    if stored not in (None, without_power(prefs)):
+    if stored is not None and any(stored.get(key) for key in prefs):
         print("the Energy dashboard is set up otherwise: left as it is")
         return
     ws.command({"type": "energy/save_prefs", **prefs})
     print(
-        "set up the Energy dashboard: solar production from CH2's role, circuits as"
-        " devices with their power"
+        "set up the Energy dashboard: grid consumption and return, solar production,"
+        " the circuits as devices, each with its power"
     )
 
 

@@ -48,8 +48,10 @@ from scripts.demo_dashboard import (
     LIVE_PATH,
     QUALITY_PATH,
     RENAMED,
+    ROLE_ROWS,
     SPREAD_ROWS,
     TIME_ROWS,
+    VOLTAGE_ROWS,
     Demo,
     ecm_entry_title,
     find_demo,
@@ -69,7 +71,7 @@ CHROMIUM_ARGS = [
 ]
 VIEWPORT: ViewportSize = {"width": 1200, "height": 900}
 # Tall enough for the board's options and the ECM's with one channel open, so no dialog scrolls.
-TALL_VIEWPORT: ViewportSize = {"width": 1200, "height": 1600}
+TALL_VIEWPORT: ViewportSize = {"width": 1200, "height": 2200}
 MAX_WIDTH = 1200
 # A palette of this many colours keeps the pictures small; the web UI uses few.
 COLOURS = 256
@@ -207,13 +209,17 @@ def open_options(page: Page, demo: Demo, title: str) -> None:
     page.goto(f"{demo.client.url}/config/integrations/integration/{demo_setup.DOMAIN}")
     entry = page.locator("ha-config-entry-row").filter(has_text=title)
     entry.get_by_role("button", name="Configure").click()
-    expect(page.get_by_text(f"{title} options")).to_be_visible()
+    expect(dialog(page)).to_have_count(1)
 
 
 def options(page: Page, demo: Demo, album: Album) -> None:
-    """The options of the board, and of the ECM-1240 with its solar channel open."""
+    """The board's settings (from its options menu), and the ECM-1240's options with its grid channel open."""
     page.set_viewport_size(TALL_VIEWPORT)
     open_options(page, demo, BOARD)
+    page.locator("step-flow-menu").get_by_text("Settings", exact=True).click()
+    expect(page.get_by_text(f"{BOARD} options")).to_be_visible()
+    # The pointer stays where the menu's item was: off the form, so no field shows it hovered.
+    page.mouse.move(0, 0)
     expect(page.get_by_role("spinbutton", name="Update interval")).to_have_value("5")
     expect(page.get_by_role("spinbutton", name="Oscillation threshold")).to_be_visible()
     album.save("options-board.png", dialog(page).screenshot(animations="disabled"))
@@ -221,9 +227,10 @@ def options(page: Page, demo: Demo, album: Album) -> None:
 
     ecm_title = ecm_entry_title(demo.client)
     open_options(page, demo, ecm_title)
-    solar = page.get_by_role("button", name="Solar (CH2)")
-    solar.click()
-    expect(solar).to_have_attribute("aria-expanded", "true")
+    expect(page.get_by_text(f"{ecm_title} options")).to_be_visible()
+    grid = page.get_by_role("button", name="Grid (CH1)")
+    grid.click()
+    expect(grid).to_have_attribute("aria-expanded", "true")
     album.save("options-ecm.png", dialog(page).screenshot(animations="disabled"))
     close_dialog(page)
     page.set_viewport_size(VIEWPORT)
@@ -257,11 +264,12 @@ def union_clip(boxes: list[FloatRect], margin: float) -> FloatRect:
 
 
 def dashboard(page: Page, demo: Demo, album: Album) -> None:
-    """The demo's dashboard of both devices with their live values."""
+    """The demo's dashboard of both devices with their live values, the ECM's roles and line voltage."""
     ecm_title = ecm_entry_title(demo.client)
+    hide_sidebar(page)
     page.goto(f"{demo.client.url}/{DASHBOARD_PATH}/{LIVE_PATH}")
     shown = [demo.board[key] for key in BOARD_ROWS] + [
-        demo.ecm[key] for key in ECM_ROWS
+        demo.ecm[key] for key in (*ECM_ROWS, *ROLE_ROWS, *VOLTAGE_ROWS)
     ]
     wait_for_values(page, shown)
     cards = page.locator("hui-masonry-view ha-card")
@@ -312,6 +320,20 @@ def disturbance(page: Page, demo: Demo, album: Album) -> None:
     # The details have a back button, no close button.
     page.keyboard.press("Escape")
     expect(dialog(page)).to_have_count(0)
+    page.set_viewport_size(VIEWPORT)
+
+
+def energy_now(page: Page, demo: Demo, album: Album) -> None:
+    """The Energy dashboard's current power flow: grid and solar from the roles, the circuits, the rest untracked."""
+    hide_sidebar(page)
+    page.set_viewport_size(TALL_VIEWPORT)
+    page.goto(f"{demo.client.url}/energy/now")
+    wait_for_values(page, [demo.ecm[key] for key in ROLE_ROWS])
+    flow = page.locator("ha-card").filter(has_text="Current power flow")
+    # The flow is drawn once the chart has the sensors' states: its labels are text of its SVG or canvas.
+    expect(flow.locator("svg, canvas").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    album.save("energy-now.png", flow.screenshot(animations="disabled"))
     page.set_viewport_size(VIEWPORT)
 
 
@@ -414,6 +436,7 @@ def take(url: str, album: Album) -> None:
             # By now the board's dips have fired disturbance events.
             grid_quality(page, demo, album)
             disturbance(page, demo, album)
+            energy_now(page, demo, album)
         finally:
             browser.close()
 

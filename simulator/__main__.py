@@ -6,6 +6,7 @@
     python -m simulator ecm1240 [--model ECM-1240|ECM-1220] [--unit-id N]
         [--serial N] [--interval S] [--realtime on|off] [--near-wrap]
         [--reset-every S] [--line-voltage 120|230] [--voltage steady|sag-swell]
+        [--loads house|main]
         [--seed N] [--speed X] (--pty PATH | --tcp HOST:PORT)
 
 The ECM-1240 streams in real-time mode and answers host commands (a poll, real-time
@@ -29,11 +30,11 @@ import signal
 import sys
 
 from .ecm1240 import (
+    LOAD_PROFILES,
     EcmCommandPort,
     EcmModel,
     EcmPacer,
     EcmUnit,
-    demo_loads,
     sags_and_swells,
     start_near_wraps,
 )
@@ -136,6 +137,12 @@ def _add_ecm_options(ecm: argparse.ArgumentParser) -> None:
         default="steady",
         help="steady at nominal, or a sag and a swell beyond ±10 %% every 10 minutes",
     )
+    ecm.add_argument(
+        "--loads",
+        choices=tuple(LOAD_PROFILES),
+        default="house",
+        help="CH1 on the house from 10:00, or on the grid connection from 07:30",
+    )
     ecm.add_argument("--seed", type=int, default=0, help="seed of the load profiles")
     _add_link_options(ecm)
 
@@ -230,7 +237,7 @@ def _ecm_unit(args: argparse.Namespace) -> EcmUnit:
 def _ecm_pacer(args: argparse.Namespace, unit: EcmUnit) -> EcmPacer:
     """The unit on the seeded demo loads, with its scripted resets."""
     every: int | None = args.reset_every
-    pacer = EcmPacer(unit, demo_loads(args.seed))
+    pacer = EcmPacer(unit, LOAD_PROFILES[args.loads](args.seed))
     if args.voltage == "sag-swell":
         pacer.voltage = sags_and_swells(args.line_voltage, args.seed)
     if every is not None:
@@ -321,7 +328,7 @@ def _describe_ecm(args: argparse.Namespace) -> str:
     return (
         f"ecm1240 {args.model} unit {args.unit_id} serial {args.serial}, "
         f"interval {args.interval} s, real-time {args.realtime}{wrap}{resets}, "
-        f"{args.line_voltage} V {args.voltage}, seed {args.seed}, speed {args.speed}"
+        f"{args.line_voltage} V {args.voltage}, {args.loads} loads, seed {args.seed}, speed {args.speed}"
     )
 
 

@@ -625,6 +625,44 @@ def demo_loads(seed: int = 0, *, clock_start: int = 10 * HOUR) -> LoadProfile:
     return loads
 
 
+# The grid connection's profile starts at 07:30, when the panels give about what the house
+# draws: the main imports and exports by turns, and exports ever more as the morning goes on.
+MAIN_CLOCK_START = 7 * HOUR + 30 * 60
+
+
+def main_loads(seed: int = 0, *, clock_start: int = MAIN_CLOCK_START) -> LoadProfile:
+    """A home seen from its grid connection: CH1 the main, CH2 the solar, AUX1-5 circuits.
+
+    The household's draw is on no AUX channel (the unmetered remainder); CH1 carries it,
+    the circuits and the solar export netted: positive while importing, negative while
+    exporting.
+    """
+    house, sun, bursts = (
+        household(seed),
+        solar(seed, clock_start=clock_start),
+        pulses(seed),
+    )
+
+    def loads(t: int) -> Loads:
+        """The loads during second t."""
+        circuits = (*AUX_STEADY_WATTS, bursts(t))
+        production = sun(t)
+        return Loads(
+            ch1_watts=house(t) + sum(circuits) + production,
+            ch2_watts=production,
+            aux_watts=circuits,
+        )
+
+    return loads
+
+
+LOAD_PROFILES: dict[str, Callable[[int], LoadProfile]] = {
+    "house": demo_loads,
+    "main": main_loads,
+}
+"""The profiles by their command-line name: CH1 on the house, or on the grid connection."""
+
+
 def steady_loads(loads: Loads) -> LoadProfile:
     """The same loads every second."""
     return lambda _t: loads

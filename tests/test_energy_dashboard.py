@@ -281,12 +281,38 @@ async def test_every_power_sensor_passes_the_power_check(
     }
 
 
+# The demo's house in the morning sun: 300 W on no AUX channel, 85 W on the circuits,
+# 1400 W of solar, so 1015 W go to the grid through the main.
+DEMO_MORNING = Loads(ch1_watts=-1015, ch2_watts=-1400, aux_watts=(60, 25, 0, 0, 0))
+DEMO_CIRCUITS = ("lighting", "network_cabinet", "garage", "office", "pulses")
+# The demo's entities by description key, as the demo's names give their entity ids.
+DEMO_ENTITIES = {
+    **{key: f"{PREFIX}_{key}" for key in demo_setup.ROLE_KEYS},
+    **{
+        f"aux{number}_{kind}": f"{PREFIX}_{circuit}_{kind}"
+        for number, circuit in enumerate(DEMO_CIRCUITS, start=1)
+        for kind in ("power", "energy")
+    },
+}
+
+
 @pytest.mark.usefixtures("midday")
-@pytest.mark.parametrize("channels", [demo_setup.ECM_CHANNELS])
+@pytest.mark.parametrize(
+    ("channels", "loads", "early_prefs"),
+    [
+        (
+            demo_setup.ECM_CHANNELS,
+            DEMO_MORNING,
+            demo_setup.energy_preferences(DEMO_ENTITIES),
+        )
+    ],
+)
 async def test_the_demo_dashboard_is_accepted(
-    hass: HomeAssistant, hass_ws_client: WebSocketGenerator
+    hass: HomeAssistant,
+    hass_ws_client: WebSocketGenerator,
+    early_prefs: dict[str, Any],
 ) -> None:
-    """The demo's channels and Energy dashboard: stored as the demo saves them, no issue."""
+    """The demo's channels and Energy dashboard: grid and solar from the roles, five circuits, no issue."""
     registry = er.async_get(hass)
     entities = demo_setup.by_key(
         {
@@ -295,24 +321,40 @@ async def test_the_demo_dashboard_is_accepted(
         }
     )
     prefs = demo_setup.energy_preferences(entities)
+    assert prefs == early_prefs
 
     stored, validation = await save_and_validate(hass_ws_client, prefs)
 
-    assert {key: stored[key] for key in prefs} == prefs
-    assert [device["stat_rate"] for device in prefs["device_consumption"]] == [
-        f"{PREFIX}_{name}_power"
-        for name in (
-            "house",
-            "lighting",
-            "network_cabinet",
-            "garage",
-            "office",
-            "pulses",
+    assert demo_setup.holds(stored, prefs)
+    assert not demo_setup.holds(stored, {**prefs, "device_consumption": []})
+    grid, solar = prefs["energy_sources"]
+    assert (grid["stat_energy_from"], grid["stat_energy_to"]) == (
+        f"{PREFIX}_grid_consumption_energy",
+        f"{PREFIX}_return_to_grid_energy",
+    )
+    assert solar["stat_energy_from"] == f"{PREFIX}_solar_production_energy"
+    # No upstream device: with solar the house uses more than the main imports.
+    assert [
+        device.get("included_in_stat") for device in stored["device_consumption"]
+    ] == [None] * 5
+    assert {
+        key: state(hass, entities[key])
+        for key in (
+            "grid_consumption_power",
+            "return_to_grid_power",
+            "solar_production_power",
+            "unmetered_power",
         )
-    ]
+    } == {
+        "grid_consumption_power": "0.0",
+        "return_to_grid_power": "1015.0",
+        "solar_production_power": "1400.0",
+        "unmetered_power": "300.0",
+    }
+    assert state(hass, stored["energy_sources"][0]["stat_rate"]) == "-1015.0"
     assert validation == {
-        "energy_sources": [[]],
-        "device_consumption": [[]] * 6,
+        "energy_sources": [[], []],
+        "device_consumption": [[]] * 5,
         "device_consumption_water": [],
     }
 

@@ -31,15 +31,21 @@ from tests.daemon import free_port, is_listening
 from tests.helpers import GRID_TIME
 
 REPOSITORY = Path(__file__).parent.parent
-HOUSE_ENERGY = "sensor.ecm_1240_500434_ch1_energy"
+GRID_IMPORTED = "sensor.ecm_1240_500434_grid_energy_imported"
 WATT_SECONDS_PER_KWH = 3_600_000
-# The simulated loads that never stop (AUX3 and AUX4 carry none, AUX5 a burst a
-# minute, and the solar channel imports nothing).
+# The simulated loads that grow in every few minutes: the main imports at least
+# during AUX5's burst each minute and exports most of the time in between; the
+# solar exports all morning. (AUX3 and AUX4 carry none, the solar imports nothing.)
 STEADY_LOADS = {
-    HOUSE_ENERGY,
+    GRID_IMPORTED,
+    "sensor.ecm_1240_500434_grid_energy_exported",
+    "sensor.ecm_1240_500434_grid_consumption_energy",
+    "sensor.ecm_1240_500434_return_to_grid_energy",
     "sensor.ecm_1240_500434_solar_energy_exported",
+    "sensor.ecm_1240_500434_solar_production_energy",
     "sensor.ecm_1240_500434_aux1_energy",
     "sensor.ecm_1240_500434_aux2_energy",
+    "sensor.ecm_1240_500434_pulses_energy",
 }
 # The dip scenario holds 49.8 Hz from 30 s to 50 s after the simulator starts:
 # -0.2 / 50 x 20 s = -0.08 s of grid time, most of which must have been counted.
@@ -135,6 +141,8 @@ def simulators(tmp_path: Path) -> Iterator[dict[str, str]]:
             "on",
             "--interval",
             "1",
+            "--loads",
+            "main",
         ],
     }
     processes, ports = [], {}
@@ -338,9 +346,9 @@ def test_a_sigterm_a_new_start_and_a_power_cut(
     # The integrations page shows the integration's own icon.
     brand = REPOSITORY / "custom_components" / DOMAIN / "brand"
     assert brand_image(client, "icon.png") == (brand / "icon.png").read_bytes()
-    # House and five AUX circuits with one total each, solar with two, and the
-    # solar role's production.
-    energy_sensors = 6 + 2 + 1
+    # Grid and solar with two totals each, five AUX circuits with one, and the
+    # roles' grid consumption, return to grid and solar production.
+    energy_sensors = 2 + 2 + 5 + 3
 
     before = wait_until(
         lambda: (
@@ -360,12 +368,12 @@ def test_a_sigterm_a_new_start_and_a_power_cut(
     )
     # The day's quality is written at the stop too.
     assert saved["grid_time"]["quality"]["excursions"] >= excursions
-    # Written at the stop, not a minute before it: at least what the house showed.
+    # Written at the stop, not a minute before it: at least the import the grid
+    # showed, the absolute minus the polarized (exported) count.
     # (The state holds 15 significant digits of the same quotient.)
-    house_kwh = float(
-        f"{saved['ledger']['totals']['ch1'][0] / WATT_SECONDS_PER_KWH:.15}"
-    )
-    assert house_kwh >= before[HOUSE_ENERGY] > 0
+    absolute, polarized = saved["ledger"]["totals"]["ch1"]
+    imported_kwh = float(f"{(absolute - polarized) / WATT_SECONDS_PER_KWH:.15}")
+    assert imported_kwh >= before[GRID_IMPORTED] > 0
 
     restarted = datetime.now(UTC)
     client = home_assistant.start()

@@ -24,6 +24,7 @@ from simulator.ecm1240 import (
     Loads,
     demo_loads,
     household,
+    main_loads,
     pulses,
     run,
     sags_and_swells,
@@ -644,6 +645,32 @@ def test_demo_loads() -> None:
     assert demo_loads(seed=4)(100) == loads
 
 
+def test_main_loads() -> None:
+    """CH1 nets the hidden household, the circuits and the solar export; CH2 is the solar."""
+    loads = main_loads(seed=4)(100)
+    sun = solar(seed=4, clock_start=7 * HOUR + 30 * 60)(100)
+    circuits = (60.0, 25.0, 0.0, 0.0, pulses(seed=4)(100))
+    assert loads.ch2_watts == sun < 0
+    assert loads.aux_watts == circuits
+    assert loads.ch1_watts == household(seed=4)(100) + sum(circuits) + sun
+    assert main_loads(seed=4)(100) == loads
+
+
+def test_main_loads_import_and_export_by_turns() -> None:
+    """In the first 10 minutes from 07:30 the main imports and exports, each for a while."""
+    profile = main_loads(seed=0)
+    watts = [profile(t).ch1_watts for t in range(600)]
+    imports = sum(w > 0 for w in watts)
+    assert 60 <= imports <= 540
+    assert all(profile(t).ch2_watts < 0 for t in range(600))
+    # The remainder the circuits leave out is the household: at least its base load.
+    remainder = [
+        (load := profile(t)).ch1_watts - load.ch2_watts - sum(load.aux_watts)
+        for t in range(600)
+    ]
+    assert min(remainder) >= 180
+
+
 # --- the command line -----------------------------------------------------------------
 
 
@@ -888,3 +915,17 @@ async def test_cli_sags_and_swells_on_230_volts(socket_enabled: None) -> None:
     ]
     assert is_run_of(found, expected)
     assert "230 V sag-swell" in stderr
+
+
+async def test_cli_main_loads(socket_enabled: None) -> None:
+    """--loads main: the packets of the seeded grid connection's profile."""
+    async with simulator_process(
+        "ecm1240", "--tcp", "127.0.0.1:0", "--loads", "main", "--speed", "20"
+    ) as process:
+        url = await first_line(process)
+        async with serial_reader(url) as ser:
+            found = await read_packets(ser, 5)
+            stderr = await stop_process(process)
+    expected = [data for _, data in run(EcmUnit(), main_loads(0), duration=3000)]
+    assert is_run_of(found, expected)
+    assert "main loads" in stderr
