@@ -271,8 +271,8 @@ class MainsMonitorOptionsFlow(CalibrationSteps, OptionsFlowWithReload):
         if menu := device_kind(entry).options_menu:
             return self.async_show_menu(
                 step_id="init",
+                # No placeholders: the frontend leaves them unfilled in a menu's title.
                 menu_options=list(menu),
-                description_placeholders={"device": entry.title},
             )
         return await self.async_step_settings(user_input)
 
