@@ -49,6 +49,7 @@ from simulator.mfm import MfmBoard
 from tests.ecm_unit import ecm_entry_for
 from tests.flows import (
     form_schema,
+    open_options,
     start_port_step,
     submit,
     submit_options,
@@ -867,14 +868,15 @@ def collapsed(result: ConfigFlowResult) -> dict[str, bool]:
 
 
 async def test_the_options_dialogs_are_titled_alike(hass: HomeAssistant) -> None:
-    """The board's and the energy monitor's options are both titled by their device."""
+    """The energy monitor's options and the board's settings are both titled by their device."""
     ecm = await start_options(hass, ecm_entry_for("/dev/ttyUSB0"))
     board = MockConfigEntry(
         domain=DOMAIN,
         title="Mains frequency board",
         data={CONF_DEVICE_KIND: "mfm", CONF_PORT: "/dev/ttyAMA0"},
     )
-    mfm = await start_options(hass, board)
+    board.add_to_hass(hass)
+    mfm = await open_options(hass, board.entry_id)
 
     assert await rendered(hass, ecm, "title") == "ECM-1240 500434 options"
     assert await rendered(hass, mfm, "title") == "Mains frequency board options"
