@@ -9,7 +9,7 @@ The entry publishes every 5 s from its set-up.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -237,6 +237,40 @@ async def test_the_day_starts_again_at_local_midnight(
     assert day_states([today], 120) == {OVER: "0.2", UNDER: "0.0", MEASURED: "0"}
     assert shown(ecm, DAY) == day_states([today], 120)
     assert ecm.state(NOMINAL) == "120"
+
+
+async def test_the_days_last_figures_are_shown_before_midnight(
+    hass: HomeAssistant, ecm: Simulation
+) -> None:
+    """An update just before midnight shows the day's last figures; a late one still shows that day."""
+    ecm.unit.voltage = 104.0
+    await ecm.start()
+    now = dt_util.now()
+    midnight = dt_util.start_of_local_day(now.date() + timedelta(days=1))
+    # Silent until 20 s before midnight: the unit is lost, then the port reopened.
+    await advance(hass, ecm.clock, (midnight - now).total_seconds() - 20 - 1.1)
+    await wait_for_connection(ecm.entry, ConnectionState.DISCONNECTED)
+    await advance(hass, ecm.clock, 1.1)
+    await wait_for_connection(ecm.entry, ConnectionState.CONNECTED)
+    coordinator = ecm.coordinator
+    shown: list[tuple[datetime, float]] = []
+    coordinator.async_add_listener(
+        lambda: shown.append(
+            (coordinator.data.time, coordinator.data.voltage_day.under)
+        )
+    )
+    sent = await send_voltages(ecm, [104.0] * 19)
+    await advance(hass, ecm.clock, (midnight - dt_util.now()).total_seconds() + 0.5)
+    # A packet after midnight starts the new day before anything else is published.
+    ecm.unit.advance(1, LOAD)
+    await ecm.send()
+
+    day_end = midnight - timedelta(milliseconds=1)
+    # Every packet but the first after the gap stands for a second below 108 V.
+    assert [under for time, under in shown if time < midnight][-1:] == [len(sent) - 1]
+    assert [time for time, _ in shown if time < midnight][-1] == day_end
+    assert coordinator.build_snapshot(day_end).voltage_day.under == len(sent) - 1
+    assert coordinator.voltage_day.summary().under == 0
 
 
 async def test_the_day_goes_on_after_a_restart(

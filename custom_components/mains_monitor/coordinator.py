@@ -8,12 +8,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.event import (
+    async_call_later,
+    async_track_point_in_utc_time,
+    async_track_time_interval,
+)
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.util import dt as dt_util
 
 from .connection import SerialConnection
 from .const import (
@@ -37,6 +42,9 @@ STORE_VERSION = 1
 # a minute; a save is pending while there is unsaved data, and Home Assistant
 # flushes pending saves when it stops, so a clean stop loses nothing.
 SAVE_DELAY = 60
+# Each local day's last figures are published this long before its midnight: a frame
+# later than that is counted in the day but shown by no update.
+DAY_END_LEAD = timedelta(milliseconds=1)
 
 type MainsMonitorConfigEntry = ConfigEntry[DeviceCoordinator]
 
@@ -122,6 +130,11 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
         self._cancel_outage_issue: CALLBACK_TYPE = _nothing
         self._unframed_at_frame: dict[FailureReason, int] = {}
         self.publisher: MqttPublisher | None = None
+        # The local day the daily figures count in ends at this timestamp.
+        self.day_ends = next_midnight(dt_util.utcnow())
+        # When the day that ended last ended; None before the first midnight.
+        self._day_ended: float | None = None
+        self._cancel_day_end: CALLBACK_TYPE = _nothing
 
     parser: StreamParser
 
@@ -176,6 +189,49 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
                 cancel_on_shutdown=True,
             )
         )
+        self._schedule_day_end(dt_util.utcnow())
+        # Like the interval's timer, cancelled when Home Assistant stops as well.
+        self.config_entry.async_on_unload(
+            self.hass.async_add_shutdown_job(HassJob(self._async_cancel_day_end))
+        )
+        self.config_entry.async_on_unload(self._async_cancel_day_end)
+
+    @callback
+    def _schedule_day_end(self, moment: datetime) -> None:
+        """Publish the day's figures just before the local midnight after `moment`."""
+        midnight = dt_util.utc_from_timestamp(next_midnight(moment))
+        self._cancel_day_end = async_track_point_in_utc_time(
+            self.hass, self._async_publish_day_end, midnight - DAY_END_LEAD
+        )
+
+    @callback
+    def _async_publish_day_end(self, moment: datetime) -> None:
+        """Publish the ending day's last figures, then wait for the next day's end."""
+        self._async_publish(moment)
+        self._schedule_day_end(moment + 2 * DAY_END_LEAD)
+
+    @callback
+    def _async_cancel_day_end(self) -> None:
+        """Stop waiting for the day's end."""
+        self._cancel_day_end()
+        self._cancel_day_end = _nothing
+
+    def roll_day(self, timestamp: float) -> None:
+        """Start the daily figures afresh once `timestamp` is past the local day's midnight."""
+        if timestamp >= self.day_ends:
+            self._day_ended = self.day_ends
+            self.start_day()
+            self.day_ends = next_midnight(dt_util.utc_from_timestamp(timestamp))
+
+    def start_day(self) -> None:
+        """Keep the ended day's figures for a late snapshot and start the new day's."""
+
+    def shows_ended_day(self, timestamp: float) -> bool:
+        """Whether a snapshot at `timestamp` belongs to the day that ended last.
+
+        A frame after midnight may be read before the ended day's last update runs.
+        """
+        return self._day_ended is not None and timestamp < self._day_ended
 
     async def async_stop(self) -> None:
         """Stop reading and save (the entry unloads); the port is closed when this returns."""
@@ -276,6 +332,12 @@ class MainsMonitorCoordinator[SnapshotT: Snapshot](DataUpdateCoordinator[Snapsho
 
 def _nothing() -> None:
     """Cancel nothing."""
+
+
+def next_midnight(moment: datetime) -> float:
+    """The timestamp of the local midnight after `moment`: where its day's figures end."""
+    tomorrow = dt_util.as_local(moment).date() + timedelta(days=1)
+    return dt_util.start_of_local_day(tomorrow).timestamp()
 
 
 def rounded(value: float, digits: int) -> float:

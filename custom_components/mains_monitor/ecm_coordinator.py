@@ -40,7 +40,6 @@ from .coordinator import (
 )
 from .energy import EnergyLedger, Interval, to_kwh, to_watt_seconds
 from .errors import FailureReason, MainsMonitorError
-from .local_day import next_midnight
 from .protocol.ecm1240 import (
     ACK,
     CHANNELS,
@@ -169,7 +168,9 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             _nominal_option(entry.options),
             entry.options.get(CONF_SILENCE_TIMEOUT, DEFAULT_ECM_SILENCE_TIMEOUT),
         )
-        self._day_ends = next_midnight(dt_util.utcnow())
+        self._ended_voltage = (
+            self.voltage_day.summary()
+        )  # the last day's, for a late snapshot
 
     @staticmethod
     def identity(entry: ConfigEntry) -> str:
@@ -208,7 +209,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
 
     def _restore_voltage_day(self, stored: dict[str, Any] | None) -> None:
         """Continue the day's voltage figures on the same local day and nominal voltage."""
-        if stored is None or stored["day_ends"] != self._day_ends:
+        if stored is None or stored["day_ends"] != self.day_ends:
             return
         nominal = _nominal_option(self.config_entry.options)
         if nominal in (None, stored["nominal"]):
@@ -223,7 +224,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         day = self.voltage_day.as_dict()
         return self.ledger.as_dict() | {
             "saved_at": dt_util.utcnow().isoformat(),
-            "voltage_day": None if day is None else day | {"day_ends": self._day_ends},
+            "voltage_day": None if day is None else day | {"day_ends": self.day_ends},
         }
 
     @callback
@@ -270,9 +271,11 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         }
 
     def _add(self, packet: EcmPacket) -> None:
-        """Count one packet in the ledger and the window."""
+        """Count one packet in the day's voltage figures, the ledger and the window."""
         self._last_packet = dt_util.utcnow()
-        self._count_voltage(packet.voltage, self._last_packet.timestamp())
+        timestamp = self._last_packet.timestamp()
+        self.roll_day(timestamp)
+        self.voltage_day.add(packet.voltage, timestamp)
         interval = self.ledger.add(packet)
         if self._recorded:
             self._raise_to_recorded()
@@ -286,16 +289,10 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
         self._window.ch2_currents.append(packet.ch2_amps)
         self._dc_voltage_raw = packet.dc_voltage_raw
 
-    def _count_voltage(self, voltage: float, timestamp: float) -> None:
-        """Count a packet's voltage in the day's figures, a new day's after midnight."""
-        if timestamp >= self._day_ends:
-            self._start_day(timestamp)
-        self.voltage_day.add(voltage, timestamp)
-
-    def _start_day(self, timestamp: float) -> None:
-        """Start counting a new local day's voltage figures."""
+    def start_day(self) -> None:
+        """Keep the ended day's voltage figures for a late snapshot; count the new day's."""
+        self._ended_voltage = self.voltage_day.summary()
         self.voltage_day = self.voltage_day.next_day()
-        self._day_ends = next_midnight(dt_util.utc_from_timestamp(timestamp))
 
     def _raise_to_recorded(self) -> None:
         """After the first packet: no total below what its sensor showed before.
@@ -333,8 +330,7 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
 
     def build_snapshot(self, now: datetime) -> EcmSnapshot:
         """Aggregate the interval's packets and start a new window."""
-        if now.timestamp() >= self._day_ends:
-            self._start_day(now.timestamp())
+        self.roll_day(now.timestamp())
         window = self._window
         # Power needs a pair of packets in the interval; without one it is held.
         fresh = bool(window.energy.seconds)
@@ -358,7 +354,11 @@ class EcmCoordinator(MainsMonitorCoordinator[EcmSnapshot]):
             voltage=voltage,
             voltage_minimum=min(window.voltages, default=None),
             voltage_maximum=max(window.voltages, default=None),
-            voltage_day=self.voltage_day.summary(),
+            voltage_day=(
+                self._ended_voltage
+                if self.shows_ended_day(now.timestamp())
+                else self.voltage_day.summary()
+            ),
             ch1_current=ch1_current,
             ch2_current=ch2_current,
             dc_voltage_raw=self._dc_voltage_raw,

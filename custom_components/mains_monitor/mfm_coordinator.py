@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 import math
 from typing import Any
 
-from homeassistant.core import CALLBACK_TYPE, HassJob, HomeAssistant, callback
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
-from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from .const import (
@@ -39,7 +38,6 @@ from .disturbance import (
 )
 from .errors import FailureReason
 from .frequency import AlarmHold, FrequencyBand, frequency_band, least_squares_slope
-from .local_day import next_midnight
 from .protocol.mfm import MfmParser, MfmReading, RejectReason
 from .quality import DayQuality, QualitySummary
 from .stability import (
@@ -65,10 +63,6 @@ MAX_READ_SPACING = DEFAULT_UPDATE_INTERVAL / READS_PER_INTERVAL  # s
 # Readings further apart than this leave the grid's path between them unknown:
 # grid time is not integrated across such a gap.
 GRID_TIME_MAX_GAP = 5.0
-
-# Each local day's last figures are published this long before its midnight: a reading
-# later than that is counted in the day but shown by no update.
-DAY_END_LEAD = timedelta(milliseconds=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -167,9 +161,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._grid_time_since = dt_util.utcnow()
         self._grid_time_covered: float | None = 0.0
         self._day = DayQuality()
-        self._day_ends = next_midnight(dt_util.utcnow())
-        # The day that ended last: when it ended, and its final figures.
-        self._ended_day: tuple[float, QualitySummary] | None = None
+        self._ended_quality = self._day.summary()  # the last day's, for a late snapshot
         self._recent = Recent()
         self._island: bool | None = None
         options = entry.options
@@ -183,41 +175,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             maxlen=KEPT_DISTURBANCES
         )
         self._disturbances_found = 0
-        self._cancel_day_end: CALLBACK_TYPE | None = None
-        self._rest = self.connection.read_spacing
         self._last_read: float | None = None  # s, when the last readings were read
-
-    @callback
-    def async_start(self) -> None:
-        """Start reading and publishing; publish each local day's last figures before its midnight."""
-        super().async_start()
-        self._schedule_day_end(dt_util.utcnow())
-        # Like the interval's timer, cancelled when Home Assistant stops as well.
-        self.config_entry.async_on_unload(
-            self.hass.async_add_shutdown_job(HassJob(self._async_cancel_day_end))
-        )
-        self.config_entry.async_on_unload(self._async_cancel_day_end)
-
-    @callback
-    def _schedule_day_end(self, moment: datetime) -> None:
-        """Publish the day's figures just before the local midnight after `moment`."""
-        midnight = dt_util.utc_from_timestamp(next_midnight(moment))
-        self._cancel_day_end = async_track_point_in_utc_time(
-            self.hass, self._async_publish_day_end, midnight - DAY_END_LEAD
-        )
-
-    @callback
-    def _async_publish_day_end(self, moment: datetime) -> None:
-        """Publish the ending day's last figures, then wait for the next day's end."""
-        self._async_publish(moment)
-        self._schedule_day_end(moment + 2 * DAY_END_LEAD)
-
-    @callback
-    def _async_cancel_day_end(self) -> None:
-        """Stop waiting for the day's end."""
-        if self._cancel_day_end is not None:
-            self._cancel_day_end()
-            self._cancel_day_end = None
 
     def read_spacing(self) -> float:
         """Seconds the reader lets the board's lines gather after each read."""
@@ -244,7 +202,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         self._grid_time_covered = stored.get("covered") if same_offset else None
         # A day's figures continue only on the same local day (after a gap).
         quality = stored.get("quality")
-        if quality is not None and quality["day_ends"] == self._day_ends:
+        if quality is not None and quality["day_ends"] == self.day_ends:
             self._day = DayQuality.from_dict(quality)
 
     def feed(self, data: bytes) -> bool:
@@ -255,7 +213,9 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         now = dt_util.utcnow().timestamp()
         for reading, timestamp in zip(
             readings,
-            arrival_times(len(readings), now, self._last_read, self._rest),
+            arrival_times(
+                len(readings), now, self._last_read, self.connection.read_spacing
+            ),
             strict=True,
         ):
             self._add(reading, timestamp)
@@ -280,8 +240,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         # To 10^-6 mHz: 49.900 Hz is -100 mHz, not -100.0000000000014 (beyond -100).
         deviation = round((frequency - nominal) * 1000, 6)
         computed_alarms = self._alarm_hold.update(deviation, timestamp)
-        if timestamp >= self._day_ends:
-            self._start_day(timestamp)
+        self.roll_day(timestamp)
         self._day.add(deviation, timestamp)
         self._recent.add(deviation, timestamp)
         self._keep(self._detector.add(deviation, timestamp))
@@ -331,16 +290,14 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             self._disturbances_found += 1
             self._disturbances.append((self._disturbances_found, disturbance))
 
-    def _start_day(self, timestamp: float) -> None:
-        """Start counting a new local day's quality; keep the ended day's figures."""
-        self._ended_day = (self._day_ends, self._day.summary())
+    def start_day(self) -> None:
+        """Keep the ended day's quality for a late snapshot; count the new day's."""
+        self._ended_quality = self._day.summary()
         self._day = DayQuality()
-        self._day_ends = next_midnight(dt_util.utc_from_timestamp(timestamp))
 
     def build_snapshot(self, now: datetime) -> MfmSnapshot:
         """Aggregate the interval's window and start a new one."""
-        if now.timestamp() >= self._day_ends:
-            self._start_day(now.timestamp())
+        self.roll_day(now.timestamp())
         stats = self._window.stats(self._nominal)
         mean_deviation = self._recent.mean_deviation(now.timestamp())
         self._island = island(
@@ -355,7 +312,11 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             stats=stats,
             grid_time_deviation=rounded(self._grid_time, 3),
             grid_time_since=self._grid_time_since,
-            quality=self._quality(now.timestamp()),
+            quality=(
+                self._ended_quality
+                if self.shows_ended_day(now.timestamp())
+                else self._day.summary()
+            ),
             correction_expected=expected_correction(self._grid_time),
             # Whole mHz: enough to tell a 10 mHz offset, and it seldom changes.
             mean_deviation_recent=(
@@ -373,12 +334,6 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             connection_state=self.shown_connection_state,
             time=now,
         )
-
-    def _quality(self, timestamp: float) -> QualitySummary:
-        """The figures of the local day at `timestamp`: the ended day's, for a snapshot taken late."""
-        if self._ended_day is not None and timestamp < self._ended_day[0]:
-            return self._ended_day[1]
-        return self._day.summary()
 
     def availability_changed(self, available: bool) -> None:
         """Forget the interval's readings when data stops: they are stale."""
@@ -415,7 +370,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
             "since": self._grid_time_since.isoformat(),
             "covered": self._grid_time_covered,
             "offset": self.calibration,
-            "quality": self._day.as_dict() | {"day_ends": self._day_ends},
+            "quality": self._day.as_dict() | {"day_ends": self.day_ends},
         }
 
 
