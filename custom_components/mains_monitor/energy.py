@@ -51,9 +51,13 @@ class ChannelCounters:
         """The watt-seconds that were not exported."""
         return self.absolute - self.polarized
 
+    def drawn(self, *, net: bool) -> int:
+        """The watt-seconds drawn: all that passed, or net of export (negative when exporting more)."""
+        return self.imported - self.polarized if net else self.absolute
+
     def mean_watts(self, seconds: int, *, net: bool) -> float:
         """The mean power over the seconds: of all that passed, or net with export negative."""
-        return (self.imported - self.polarized if net else self.absolute) / seconds
+        return self.drawn(net=net) / seconds
 
 
 @dataclass(slots=True)

@@ -17,6 +17,7 @@ from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.const import UnitOfEnergy, UnitOfPower
 
 from .const import ChannelMode, ChannelRole
+from .coordinator import rounded
 from .energy import ChannelCounters, Interval, to_kwh
 from .entity import MainsMonitorSensorEntityDescription
 
@@ -126,7 +127,7 @@ class Roles:
             if net
         )
         circuits = sum(
-            _signed(channels[channel], net=net) for channel, net in self.circuits
+            channels[channel].drawn(net=net) for channel, net in self.circuits
         )
         return Flows(
             grid_consumption=consumption,
@@ -145,11 +146,6 @@ class Roles:
         }
 
 
-def _signed(counters: ChannelCounters, *, net: bool) -> int:
-    """A channel's watt-seconds drawn: net of export if net-metered."""
-    return counters.imported - counters.polarized if net else counters.absolute
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RolePower:
     """Mean power by role over the same packet pairs, W to 0.1 W."""
@@ -166,7 +162,7 @@ def role_power(roles: Roles, interval: Interval) -> RolePower:
 
     def watts(watt_seconds: int) -> float:
         """Watt-seconds over the interval, as a mean power."""
-        return round(watt_seconds / interval.seconds, 1) + 0.0
+        return rounded(watt_seconds / interval.seconds, 1)
 
     return RolePower(
         grid_consumption=watts(flows.grid_consumption),
