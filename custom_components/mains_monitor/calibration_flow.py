@@ -71,7 +71,7 @@ class CalibrationSteps(OptionsFlow):
         if user_input is None:
             return self._show("calibrate_grid_time", GRID_TIME_SCHEMA, placeholders)
         found = offset_from_grid_time(
-            offset=count.offset,
+            offset=coordinator.calibration,
             nominal=coordinator.nominal,
             counted=count.deviation,
             official_change=user_input[CONF_OFFICIAL_NOW]

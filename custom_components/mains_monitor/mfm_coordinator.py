@@ -107,7 +107,6 @@ class GridTimeCount:
     since: datetime
     # s of readings integrated; None for a count begun before this was kept
     covered: float | None
-    offset: float  # mHz, the calibration offset in force while counting
 
 
 @dataclass(slots=True)
@@ -235,7 +234,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
 
     def _add(self, reading: MfmReading, timestamp: float) -> None:
         """Count one reading in the window, the alarms, the day's quality and the grid time."""
-        nominal = self._nominal
+        nominal = self.nominal
         frequency = reading.frequency + self._calibration
         # To 10^-6 mHz: 49.900 Hz is -100 mHz, not -100.0000000000014 (beyond -100).
         deviation = round((frequency - nominal) * 1000, 6)
@@ -265,8 +264,8 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
         return GridTimeCount(
             deviation=self._grid_time,
             since=self._grid_time_since,
+            # None also for a count taken partly with another calibration offset.
             covered=self._grid_time_covered,
-            offset=self.calibration,
         )
 
     def recent_means(self, seconds: int, now: datetime) -> list[float]:
@@ -275,12 +274,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
 
     @property
     def nominal(self) -> int:
-        """The nominal frequency, Hz."""
-        return self._nominal
-
-    @property
-    def _nominal(self) -> int:
-        """The nominal frequency: the option, the banner, or the first value's."""
+        """The nominal frequency (Hz): the option, the banner, or the first value's."""
         # The parser knows it once it has accepted a reading.
         return self.parser.nominal_frequency or 50
 
@@ -298,7 +292,7 @@ class MfmCoordinator(MainsMonitorCoordinator[MfmSnapshot]):
     def build_snapshot(self, now: datetime) -> MfmSnapshot:
         """Aggregate the interval's window and start a new one."""
         self.roll_day(now.timestamp())
-        stats = self._window.stats(self._nominal)
+        stats = self._window.stats(self.nominal)
         mean_deviation = self._recent.mean_deviation(now.timestamp())
         self._island = island(
             self._recent.last_seconds(ISLAND_WINDOW, now.timestamp()), self._island
