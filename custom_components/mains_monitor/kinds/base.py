@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Literal
 
 from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import EntityCategory
+from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
@@ -241,9 +241,34 @@ def connection_state[SnapshotT: Snapshot]() -> MainsMonitorSensorEntityDescripti
     )
 
 
-def minutes(seconds: float) -> float:
-    """Seconds as minutes to 0.1 (6 s): a state changes, and is recorded, only that often."""
-    return rounded(seconds / 60, 1)
+def minutes_today[SnapshotT: Snapshot](
+    key: str,
+    seconds: Callable[[SnapshotT], float],
+    *,
+    whole: bool = False,
+    translation_key: str | None = None,
+    placeholders: Mapping[str, str] | None = None,
+) -> MainsMonitorSensorEntityDescription[SnapshotT]:
+    """Describe a time of the local day in minutes; it starts again at midnight.
+
+    To 0.1 (6 s), or `whole` for one that grows all day: a state changes, and is
+    recorded, only that often. Its fall to 0 at midnight is a new cycle to the
+    recorder's statistics.
+    """
+    return MainsMonitorSensorEntityDescription(
+        key=key,
+        translation_key=translation_key or key,
+        translation_placeholders=placeholders,
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        suggested_display_precision=0 if whole else 1,
+        value_fn=lambda snapshot: (
+            round(seconds(snapshot) / 60)
+            if whole
+            else rounded(seconds(snapshot) / 60, 1)
+        ),
+    )
 
 
 def number_field(

@@ -15,7 +15,6 @@ from homeassistant.const import (
     UnitOfElectricPotential,
     UnitOfEnergy,
     UnitOfPower,
-    UnitOfTime,
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import section
@@ -66,7 +65,7 @@ from ..protocol.ecm1240 import (
 )
 from ..roles import role_errors, role_sensors
 from ..validation import vol
-from ..voltage_quality import NOMINAL_VOLTAGES, VoltageSummary
+from ..voltage_quality import NOMINAL_VOLTAGES
 from .base import (
     DeviceKindDefinition,
     NewEntry,
@@ -74,7 +73,7 @@ from .base import (
     connection_state,
     counter,
     measurement,
-    minutes,
+    minutes_today,
     number_field,
 )
 
@@ -116,33 +115,18 @@ def _interval_voltage(
     )
 
 
-def _voltage_today(
-    key: str, read: Callable[[VoltageSummary], float], precision: int
-) -> EcmSensorEntityDescription:
-    """Describe one of the local day's voltage times, in minutes; it starts again at midnight.
-
-    Counted packet by packet (`voltage_quality`), not over EN 50160's 10-minute means.
-    """
-    return MainsMonitorSensorEntityDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.MINUTES,
-        # Falls to 0 at midnight: the recorder's statistics take that as a new cycle.
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        suggested_display_precision=precision,
-        value_fn=lambda snapshot: read(snapshot.voltage_day),
-    )
-
-
 VOLTAGE_SENSORS: tuple[EcmSensorEntityDescription, ...] = (
     _voltage("voltage", lambda snapshot: snapshot.voltage),
     _interval_voltage("voltage_minimum", lambda snapshot: snapshot.voltage_minimum),
     _interval_voltage("voltage_maximum", lambda snapshot: snapshot.voltage_maximum),
-    # Whole minutes, as the board's: it grows all day, and each change is a recorded state.
-    _voltage_today("voltage_measured_time", lambda day: round(day.measured / 60), 0),
-    _voltage_today("voltage_time_over", lambda day: minutes(day.over), 1),
-    _voltage_today("voltage_time_under", lambda day: minutes(day.under), 1),
+    # Counted packet by packet (`voltage_quality`), not over EN 50160's 10-minute means.
+    minutes_today(
+        "voltage_measured_time",
+        lambda snapshot: snapshot.voltage_day.measured,
+        whole=True,
+    ),
+    minutes_today("voltage_time_over", lambda snapshot: snapshot.voltage_day.over),
+    minutes_today("voltage_time_under", lambda snapshot: snapshot.voltage_day.under),
     MainsMonitorSensorEntityDescription(
         key="nominal_voltage",
         translation_key="nominal_voltage",

@@ -63,7 +63,7 @@ from .base import (
     connection_state,
     counter,
     measurement,
-    minutes,
+    minutes_today,
     number_field,
 )
 
@@ -100,7 +100,6 @@ def _today(
     read: Callable[[QualitySummary], StateType],
     *,
     state_class: SensorStateClass,
-    device_class: SensorDeviceClass | None = None,
     unit: str | None = None,
     precision: int = 0,
     placeholders: Mapping[str, str] | None = None,
@@ -111,7 +110,6 @@ def _today(
         key=key,
         translation_key=translation_key or key,
         translation_placeholders=placeholders,
-        device_class=device_class,
         native_unit_of_measurement=unit,
         state_class=state_class,
         suggested_display_precision=precision,
@@ -121,15 +119,11 @@ def _today(
 
 def _time_beyond(side: str, band: int) -> MfmSensorEntityDescription:
     """Describe the day's minutes above (side "over") or below ("under") nominal ± band."""
-    return _today(
+    return minutes_today(
         f"time_{side}_{band}",
-        lambda quality: minutes(getattr(quality, side)[band]),
+        lambda snapshot: getattr(snapshot.quality, side)[band],
         translation_key=f"time_{side}",
         placeholders={"band": str(band)},
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        device_class=SensorDeviceClass.DURATION,
-        unit=UnitOfTime.MINUTES,
-        precision=1,
     )
 
 
@@ -146,13 +140,8 @@ def _percentile(percent: int) -> MfmSensorEntityDescription:
 
 
 QUALITY_SENSORS: tuple[MfmSensorEntityDescription, ...] = (
-    _today(
-        "measured_time",
-        # Whole minutes: it grows all day, and each change is a recorded state.
-        lambda quality: round(quality.measured / 60),
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        device_class=SensorDeviceClass.DURATION,
-        unit=UnitOfTime.MINUTES,
+    minutes_today(
+        "measured_time", lambda snapshot: snapshot.quality.measured, whole=True
     ),
     *(_time_beyond(side, band) for band in BANDS_MHZ for side in ("over", "under")),
     _today(
