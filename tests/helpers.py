@@ -57,6 +57,8 @@ FREQUENCY = f"{BOARD}_frequency"
 GRID_TIME = f"{BOARD}_grid_time_deviation"
 GRID_TIME_SINCE = f"{BOARD}_grid_time_deviation_since"
 CONNECTION = f"{BOARD}_connection"
+# A port found down is opened again after the first back-off (1 s): by this long after.
+REOPEN = 1.1  # s
 
 
 def state(hass: HomeAssistant, entity_id: str) -> str:
@@ -393,6 +395,16 @@ async def advance(hass: HomeAssistant, clock: Clock, seconds: float) -> None:
     clock.tick(seconds)
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
+
+
+async def silent_for(
+    hass: HomeAssistant, clock: Clock, entry: MockConfigEntry, seconds: float
+) -> None:
+    """Let `seconds` pass without data: the link is found down, the port open again at their end."""
+    await advance(hass, clock, seconds - REOPEN)
+    await wait_for_connection(entry, ConnectionState.DISCONNECTED)
+    await advance(hass, clock, REOPEN)
+    await wait_for_connection(entry, ConnectionState.CONNECTED)
 
 
 @asynccontextmanager

@@ -28,10 +28,10 @@ from simulator.links import PtyLink
 from simulator.mfm import MfmBoard, random_walk
 from tests.helpers import (
     Clock,
-    advance,
     coordinator_of,
     send_readings,
     set_up_connected,
+    silent_for,
     wait_for_connection,
 )
 
@@ -42,7 +42,6 @@ NOMINAL_MHZ = 50000
 GRID_TIME_SPACING = 5.0
 GRID_TIME_READINGS = 1101
 OFFICIAL_THEN = 12.3  # s, the official deviation when the count began
-REOPEN = 1.1  # s after the link is found down, the port is open again
 
 
 @pytest.fixture
@@ -213,10 +212,7 @@ async def test_a_count_with_gaps_is_refused(
         spacing=GRID_TIME_SPACING,
     )
     # Silent for 120 s: the link is found down after 30 s, the port reopened at once.
-    await advance(hass, clock, 120 - REOPEN)
-    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
-    await advance(hass, clock, REOPEN)
-    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    await silent_for(hass, clock, init_integration, 120)
     await send_readings(
         init_integration,
         mfm_link,

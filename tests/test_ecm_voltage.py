@@ -20,7 +20,6 @@ from custom_components.mains_monitor.const import (
     CONF_NOMINAL_VOLTAGE,
     DOMAIN,
     NOMINAL_AUTO,
-    ConnectionState,
 )
 from custom_components.mains_monitor.diagnostics import (
     async_get_config_entry_diagnostics,
@@ -39,7 +38,7 @@ from simulator.ecm1240 import (
 )
 from simulator.links import PtyLink
 from tests.ecm_unit import ENTRY_ID, INTERVAL, Simulation, ch1, ecm_entry_for
-from tests.helpers import advance, restarted, wait_for_connection
+from tests.helpers import advance, restarted, silent_for
 
 MINIMUM = "line_voltage_minimum"
 MAXIMUM = "line_voltage_maximum"
@@ -227,10 +226,7 @@ async def test_the_day_starts_again_at_local_midnight(
     now = dt_util.now()
     midnight = dt_util.start_of_local_day(now.date() + timedelta(days=1))
     # Silent until 10 s past midnight: the unit is lost, then the port reopened.
-    await advance(hass, ecm.clock, (midnight - now).total_seconds() + 10)
-    await wait_for_connection(ecm.entry, ConnectionState.DISCONNECTED)
-    await advance(hass, ecm.clock, 1.1)
-    await wait_for_connection(ecm.entry, ConnectionState.CONNECTED)
+    await silent_for(hass, ecm.clock, ecm.entry, (midnight - now).total_seconds() + 10)
     today = await send_voltages(ecm, [135.0] * 13)
     await ecm.tick(INTERVAL)
     assert dt_util.now() > midnight
@@ -248,10 +244,7 @@ async def test_the_days_last_figures_are_shown_before_midnight(
     now = dt_util.now()
     midnight = dt_util.start_of_local_day(now.date() + timedelta(days=1))
     # Silent until 20 s before midnight: the unit is lost, then the port reopened.
-    await advance(hass, ecm.clock, (midnight - now).total_seconds() - 20 - 1.1)
-    await wait_for_connection(ecm.entry, ConnectionState.DISCONNECTED)
-    await advance(hass, ecm.clock, 1.1)
-    await wait_for_connection(ecm.entry, ConnectionState.CONNECTED)
+    await silent_for(hass, ecm.clock, ecm.entry, (midnight - now).total_seconds() - 20)
     coordinator = ecm.coordinator
     shown: list[tuple[datetime, float]] = []
     coordinator.async_add_listener(

@@ -28,6 +28,7 @@ from tests.helpers import (
     same_entry,
     send_readings,
     set_up_connected,
+    silent_for,
     state,
     wait_for_connection,
 )
@@ -123,10 +124,9 @@ async def test_the_day_starts_again_at_local_midnight(
     now = dt_util.now()
     midnight = dt_util.start_of_local_day(now.date() + timedelta(days=1))
     # Silent until 10 s past midnight: the board is lost, then the port reopened.
-    await advance(hass, clock, (midnight - now).total_seconds() + 10)
-    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
-    await advance(hass, clock, 1.1)
-    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    await silent_for(
+        hass, clock, init_integration, (midnight - now).total_seconds() + 10
+    )
     today = [49940, 49940, 49940]
     await send_readings(
         init_integration, mfm_link, clock, board, today, spacing=SPACING

@@ -30,7 +30,6 @@ from custom_components.mains_monitor.const import (
     CONF_SILENCE_TIMEOUT,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
-    ConnectionState,
     DeviceKind,
 )
 from custom_components.mains_monitor.kinds.mfm import DEFAULT_OPTIONS, TITLE
@@ -47,12 +46,11 @@ from simulator.mfm import MfmBoard
 from simulator.week import DAYS, SPACING, excursions, week
 from tests.helpers import (
     Clock,
-    advance,
     coordinator_of,
     send,
     send_readings,
     set_up_connected,
-    wait_for_connection,
+    silent_for,
 )
 from tests.house import entity_ids
 
@@ -75,8 +73,6 @@ FIGURES = (
 )
 # The day's last figures are published this long before midnight.
 DAY_END_LEAD = timedelta(milliseconds=1)
-# The outage of the link between two windows, then the port is open again.
-REOPEN = 1.1  # s
 
 pytestmark = pytest.mark.recorder_before_hass
 
@@ -186,10 +182,7 @@ class Week:
 
     async def _outage_until(self, at: float) -> None:
         """Stay silent until `at`: the link is found down, then the port opens again."""
-        await advance(self.hass, self.clock, at - self.now - REOPEN)
-        await wait_for_connection(self.entry, ConnectionState.DISCONNECTED)
-        await advance(self.hass, self.clock, REOPEN)
-        await wait_for_connection(self.entry, ConnectionState.CONNECTED)
+        await silent_for(self.hass, self.clock, self.entry, at - self.now)
 
     async def _tick_to(self, at: float, ids: dict[str, str]) -> None:
         """Let time pass until `at`; stop at a day's end to let its figures be published."""
@@ -292,10 +285,8 @@ async def test_a_snapshot_taken_after_midnight_for_the_day_before_shows_that_day
 ) -> None:
     """A reading after midnight may come before the day's last update: that update still shows the ended day."""
     midnight = dt_util.start_of_local_day(dt_util.now().date() + timedelta(1))
-    await advance(hass, clock, (midnight - dt_util.now()).total_seconds() - 10 - REOPEN)
-    await wait_for_connection(init_integration, ConnectionState.DISCONNECTED)
-    await advance(hass, clock, REOPEN)
-    await wait_for_connection(init_integration, ConnectionState.CONNECTED)
+    seconds = (midnight - dt_util.now()).total_seconds() - 10
+    await silent_for(hass, clock, init_integration, seconds)
     # -60 mHz at 23:59:50 and 23:59:55, nominal at midnight.
     await send_readings(
         init_integration,
