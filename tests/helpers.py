@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager, suppress
 import math
 import os
@@ -428,6 +428,18 @@ async def restarted(
             yield new
         finally:
             await new.async_stop(force=True)
+
+
+def with_options(entry: MockConfigEntry, options: Mapping[str, Any]) -> MockConfigEntry:
+    """The entry, not added yet, with `options` over its own."""
+    return MockConfigEntry(
+        domain=entry.domain,
+        title=entry.title,
+        unique_id=entry.unique_id,
+        data=dict(entry.data),
+        options={**entry.options, **options},
+        entry_id=entry.entry_id,
+    )
 
 
 def same_entry(

@@ -52,6 +52,7 @@ from tests.helpers import (
     set_up_connected,
     state,
     wait_for_connection,
+    with_options,
 )
 from tests.mosquitto import Mosquitto, Received, Subscriber
 from tests.test_repository import ROOT, project
@@ -96,13 +97,7 @@ def hass_config_dir(hass_tmp_config_dir: str) -> str:
 @pytest.fixture
 def mock_config_entry(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
     """The board's entry, with the tests' silence timeout."""
-    return MockConfigEntry(
-        domain=mock_config_entry.domain,
-        title=mock_config_entry.title,
-        data=dict(mock_config_entry.data),
-        options={**mock_config_entry.options, CONF_SILENCE_TIMEOUT: SILENCE},
-        entry_id=mock_config_entry.entry_id,
-    )
+    return with_options(mock_config_entry, {CONF_SILENCE_TIMEOUT: SILENCE})
 
 
 class Notifications:

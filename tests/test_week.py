@@ -24,17 +24,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 )
 
 from custom_components.mains_monitor.const import (
-    CONF_DEVICE_KIND,
-    CONF_LINE_FORMAT,
-    CONF_PORT,
     CONF_SILENCE_TIMEOUT,
     CONF_UPDATE_INTERVAL,
-    DOMAIN,
-    DeviceKind,
 )
-from custom_components.mains_monitor.kinds.mfm import DEFAULT_OPTIONS, TITLE
 from custom_components.mains_monitor.mfm_coordinator import MfmCoordinator
-from custom_components.mains_monitor.protocol.mfm import LineFormat
 from homeassistant.components.recorder import statistics
 from homeassistant.components.recorder.core import Recorder
 from homeassistant.const import Platform
@@ -51,6 +44,7 @@ from tests.helpers import (
     send_readings,
     set_up_connected,
     silent_for,
+    with_options,
 )
 from tests.house import entity_ids
 
@@ -84,18 +78,10 @@ def platforms() -> list[Platform]:
 
 
 @pytest.fixture
-def mock_config_entry(mfm_link: PtyLink) -> MockConfigEntry:
+def mock_config_entry(mock_config_entry: MockConfigEntry) -> MockConfigEntry:
     """The board's entry, updated every minute, out after a minute's silence."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=TITLE,
-        data={
-            CONF_DEVICE_KIND: DeviceKind.MFM,
-            CONF_PORT: str(mfm_link.path),
-            CONF_LINE_FORMAT: LineFormat.P4,
-        },
-        options=DEFAULT_OPTIONS | {CONF_UPDATE_INTERVAL: 60, CONF_SILENCE_TIMEOUT: 60},
-        entry_id="01JMAINSMONITORTESTENTRY01",
+    return with_options(
+        mock_config_entry, {CONF_UPDATE_INTERVAL: 60, CONF_SILENCE_TIMEOUT: 60}
     )
 
 
